@@ -1,0 +1,70 @@
+//! `allowedActions`: the command names that would succeed for this caller now (shown in reads and errors).
+
+use crate::actor::{Actor, Scope};
+use crate::model::{AcwPolicy, ConversationState, Conversation, MediaType, ParticipantState, Purpose, WrapupStatus};
+use crate::time::Timestamp;
+
+pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    let state = conv.state();
+    let writes = actor.has_scope(Scope::ConversationsWrite) || actor.has_scope(Scope::ConversationsParticipate);
+    for p in &conv.participants {
+        let acts = actor.acts_for(p);
+        if writes && acts {
+            match (p.purpose, p.state) {
+                (Purpose::Agent, ParticipantState::Alerting) => out.extend(["answer", "decline"]),
+                (Purpose::Customer, ParticipantState::Contacting) => out.push("answer"),
+                _ => {}
+            }
+            if p.is_live() {
+                out.push("disconnect");
+            }
+            if matches!(p.purpose, Purpose::Agent | Purpose::Bot) && p.state == ParticipantState::Connected {
+                out.push("transfer");
+            }
+            if conv.media_type == MediaType::Message && p.state == ParticipantState::Connected {
+                out.push("postMessage");
+            }
+            if state != ConversationState::Closed {
+                out.push("updateParticipantAttributes");
+            }
+        }
+        if let Some(w) = &p.wrapup {
+            let may_set = actor.may_set_wrapup(p)
+                && (actor.has_scope(Scope::WrapupWrite) || actor.kind == crate::model::ActorKind::System);
+            match w.status {
+                WrapupStatus::NotStarted if may_set && p.state == ParticipantState::Connected => {
+                    out.push("setWrapup");
+                    if w.policy == AcwPolicy::AgentRequested && acts {
+                        out.push("requestAcw");
+                    }
+                }
+                WrapupStatus::Pending if may_set => {
+                    out.push("setWrapup");
+                    if w.policy == AcwPolicy::Optional {
+                        out.push("skipWrapup");
+                    }
+                }
+                s if s.is_final() && actor.may_amend() && w.amendable_until.is_none_or(|u| now <= u) => {
+                    out.push("amendWrapup")
+                }
+                _ => {}
+            }
+        }
+        if p.purpose == Purpose::Acd
+            && p.state == ParticipantState::Queued
+            && (actor.is_supervisor_or_admin() || actor.kind == crate::model::ActorKind::Client && writes)
+        {
+            out.push("transfer");
+        }
+    }
+    if state != ConversationState::Closed && actor.has_scope(Scope::ConversationsClose) {
+        out.push("close");
+    }
+    if state != ConversationState::Closed && writes && (actor.is_supervisor_or_admin() || conv.participants.iter().any(|p| actor.is_own(p)) || actor.kind == crate::model::ActorKind::Client) {
+        out.push("updateAttributes");
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}

@@ -1,0 +1,304 @@
+//! Organization configuration the rules read: queues, wrap-up codes, users, clients, org settings.
+
+use crate::model::{AcwPolicy, CodeId, MediaType, QueueId, UserId};
+use crate::Violation;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const WRAPUP_TIMEOUT: &str = "WRAPUP-TIMEOUT";
+pub const WRAPUP_SYSTEM: &str = "WRAPUP-SYSTEM";
+pub const ACW_TIMEOUT_MIN_MS: i64 = 1_000;
+pub const ACW_TIMEOUT_MAX_MS: i64 = 3_600_000;
+
+pub fn is_system_code(id: &str) -> bool {
+    id == WRAPUP_TIMEOUT || id == WRAPUP_SYSTEM
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrapupCode {
+    pub id: CodeId,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub system: bool,
+    #[serde(default = "one")]
+    pub version: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl WrapupCode {
+    pub fn system_codes() -> [WrapupCode; 2] {
+        let mk = |id: &str, name: &str, description: &str| WrapupCode {
+            id: id.into(),
+            name: name.into(),
+            description: Some(description.into()),
+            archived: false,
+            system: true,
+            version: 1,
+        };
+        [
+            mk(WRAPUP_TIMEOUT, "Wrap-up timed out", "A timed wrap-up expired without a code and the queue names no default."),
+            mk(WRAPUP_SYSTEM, "Resolved by the system", "A pending wrap-up resolved by a system teardown (close with pendingWrapups: system)."),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcwSettings {
+    pub policy: AcwPolicy,
+    #[serde(default)]
+    pub timeout_ms: Option<i64>,
+    #[serde(default)]
+    pub default_code_id: Option<CodeId>,
+}
+
+impl Default for AcwSettings {
+    fn default() -> Self {
+        AcwSettings { policy: AcwPolicy::Optional, timeout_ms: None, default_code_id: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueMember {
+    pub user_id: UserId,
+    pub joined: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MediaSetting {
+    #[serde(default)]
+    pub alerting_timeout_ms: Option<i64>,
+    #[serde(default)]
+    pub auto_answer: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MediaSettings {
+    #[serde(default)]
+    pub voice: Option<MediaSetting>,
+    #[serde(default)]
+    pub message: Option<MediaSetting>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceLevel {
+    pub percentage: f64,
+    pub duration_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Queue {
+    pub id: QueueId,
+    pub name: String,
+    pub members: Vec<QueueMember>,
+    pub wrapup_codes: Vec<CodeId>,
+    pub acw: AcwSettings,
+    pub alerting_timeout_ms: i64,
+    pub auto_answer: bool,
+    pub inactivity_timeout_ms: i64,
+    pub service_level: Option<ServiceLevel>,
+    pub context_schema: Option<Value>,
+    pub media_settings: MediaSettings,
+    pub version: u64,
+}
+
+pub const DEFAULT_ALERTING_TIMEOUT_MS: i64 = 30_000;
+pub const DEFAULT_INACTIVITY_TIMEOUT_MS: i64 = 24 * 3_600_000;
+
+impl Queue {
+    fn media(&self, media: MediaType) -> Option<&MediaSetting> {
+        match media {
+            MediaType::Voice => self.media_settings.voice.as_ref(),
+            MediaType::Message => self.media_settings.message.as_ref(),
+        }
+    }
+    pub fn alerting_timeout_for(&self, media: MediaType) -> i64 {
+        self.media(media).and_then(|m| m.alerting_timeout_ms).unwrap_or(self.alerting_timeout_ms)
+    }
+    pub fn auto_answer_for(&self, media: MediaType) -> bool {
+        self.media(media).and_then(|m| m.auto_answer).unwrap_or(self.auto_answer)
+    }
+    pub fn is_joined_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.joined && m.user_id == user_id)
+    }
+    pub fn is_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.user_id == user_id)
+    }
+
+    /// Checks a queue document against DOMAIN.md's limits; `code_exists` answers for active codes of the org.
+    pub fn validate(&self, code_exists: impl Fn(&str) -> bool) -> Vec<Violation> {
+        let mut v = Vec::new();
+        if self.name.trim().is_empty() {
+            v.push(Violation::new("/name", "must not be empty"));
+        }
+        if self.name.len() > 200 {
+            v.push(Violation::new("/name", "must be at most 200 characters"));
+        }
+        let acw = &self.acw;
+        match (acw.policy, acw.timeout_ms) {
+            (AcwPolicy::MandatoryTimeout | AcwPolicy::MandatoryForcedTimeout, None) => {
+                v.push(Violation::new("/acw/timeoutMs", "is required for this policy"))
+            }
+            (_, Some(t)) if !(ACW_TIMEOUT_MIN_MS..=ACW_TIMEOUT_MAX_MS).contains(&t) => v.push(Violation::new(
+                "/acw/timeoutMs",
+                format!("must be between {ACW_TIMEOUT_MIN_MS} and {ACW_TIMEOUT_MAX_MS}"),
+            )),
+            (AcwPolicy::None | AcwPolicy::Optional | AcwPolicy::Mandatory, Some(_)) => {
+                v.push(Violation::new("/acw/timeoutMs", "is only allowed for policies with a deadline"))
+            }
+            _ => {}
+        }
+        if let Some(d) = &acw.default_code_id {
+            if !self.wrapup_codes.contains(d) {
+                v.push(Violation::new("/acw/defaultCodeId", "must be one of the queue's wrap-up codes"));
+            }
+        }
+        for (i, c) in self.wrapup_codes.iter().enumerate() {
+            if is_system_code(c) {
+                v.push(Violation::new(format!("/wrapupCodes/{i}"), "system codes cannot be put on a queue"));
+            } else if !code_exists(c) {
+                v.push(Violation::new(format!("/wrapupCodes/{i}"), format!("unknown or archived wrap-up code {c}")));
+            }
+        }
+        let positive = |ms: i64, ptr: &str, v: &mut Vec<Violation>| {
+            if !(1_000..=600_000).contains(&ms) {
+                v.push(Violation::new(ptr, "must be between 1000 and 600000"));
+            }
+        };
+        positive(self.alerting_timeout_ms, "/alertingTimeoutMs", &mut v);
+        for (name, m) in [("voice", &self.media_settings.voice), ("message", &self.media_settings.message)] {
+            if let Some(t) = m.as_ref().and_then(|m| m.alerting_timeout_ms) {
+                positive(t, &format!("/mediaSettings/{name}/alertingTimeoutMs"), &mut v);
+            }
+        }
+        if self.inactivity_timeout_ms < 0 || self.inactivity_timeout_ms > 30 * 24 * 3_600_000 {
+            v.push(Violation::new("/inactivityTimeoutMs", "must be between 0 (off) and 30 days"));
+        }
+        if let Some(sl) = &self.service_level {
+            if !(0.0..=100.0).contains(&sl.percentage) {
+                v.push(Violation::new("/serviceLevel/percentage", "must be between 0 and 100"));
+            }
+            if sl.duration_ms <= 0 {
+                v.push(Violation::new("/serviceLevel/durationMs", "must be positive"));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !seen.insert(&m.user_id) {
+                v.push(Violation::new(format!("/members/{i}"), "duplicate member"));
+            }
+        }
+        v
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Agent,
+    Supervisor,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capacity {
+    pub voice: u32,
+    pub message: u32,
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity { voice: 1, message: 3 }
+    }
+}
+
+impl Capacity {
+    pub fn for_media(&self, m: MediaType) -> u32 {
+        match m {
+            MediaType::Voice => self.voice,
+            MediaType::Message => self.message,
+        }
+    }
+}
+
+/// The status an agent chooses; `notResponding` is set by a timed-out offer until the agent goes onQueue again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RoutingStatus {
+    OnQueue,
+    OffQueue,
+    NotResponding,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub username: String,
+    pub email: Option<String>,
+    /// Argon2id PHC string; never leaves the engine in any API view.
+    pub password_hash: Option<String>,
+    pub roles: Vec<Role>,
+    pub capacity: Capacity,
+    pub voice_blocks_others: Option<bool>,
+    pub routing_status: RoutingStatus,
+    pub version: u64,
+}
+
+impl User {
+    pub fn has_role(&self, r: Role) -> bool {
+        self.roles.contains(&r)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_at: crate::Timestamp,
+    pub version: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgSettings {
+    pub id: String,
+    pub name: String,
+    pub direct_alerting_timeout_ms: i64,
+    pub direct_acw: AcwSettings,
+    pub voice_blocks_others: bool,
+    pub amendment_window_ms: i64,
+    pub max_transfers: u32,
+}
+
+impl OrgSettings {
+    pub fn new(id: String, name: String) -> Self {
+        OrgSettings {
+            id,
+            name,
+            direct_alerting_timeout_ms: DEFAULT_ALERTING_TIMEOUT_MS,
+            direct_acw: AcwSettings { policy: AcwPolicy::None, timeout_ms: None, default_code_id: None },
+            voice_blocks_others: true,
+            amendment_window_ms: 30 * 24 * 3_600_000,
+            max_transfers: 20,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The conversation aggregate: conversation, participants, wrap-ups, messages. State is always derived.
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub type ConversationId = String;
+pub type ParticipantId = String;
+pub type UserId = String;
+pub type QueueId = String;
+pub type CodeId = String;
+pub type OrgId = String;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum MediaType {
+    Voice,
+    Message,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Channel {
+    Web,
+    Sms,
+    Whatsapp,
+    Open,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Purpose {
+    Customer,
+    Acd,
+    Agent,
+    Bot,
+    External,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParticipantState {
+    Queued,
+    Alerting,
+    Contacting,
+    Connected,
+    Disconnected,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StateReason {
+    Client,
+    Peer,
+    System,
+    Transfer,
+    TransferConsult,
+    NoAnswer,
+    Declined,
+    Inactivity,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConversationState {
+    Active,
+    Wrapup,
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EndReason {
+    CustomerLeft,
+    AgentEnded,
+    Closed,
+    Inactivity,
+    NoAnswer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AcwPolicy {
+    None,
+    Optional,
+    Mandatory,
+    MandatoryTimeout,
+    MandatoryForcedTimeout,
+    AgentRequested,
+}
+
+impl AcwPolicy {
+    pub fn has_deadline(self) -> bool {
+        matches!(
+            self,
+            AcwPolicy::MandatoryTimeout | AcwPolicy::MandatoryForcedTimeout | AcwPolicy::AgentRequested
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WrapupStatus {
+    NotStarted,
+    Pending,
+    Set,
+    Skipped,
+    TimedOut,
+    NotRequired,
+}
+
+impl WrapupStatus {
+    /// Final statuses can only change by amendment.
+    pub fn is_final(self) -> bool {
+        !matches!(self, WrapupStatus::NotStarted | WrapupStatus::Pending)
+    }
+}
+
+/// Who did something: stored on events and wrap-ups.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorRef {
+    pub kind: ActorKind,
+    pub id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ActorKind {
+    User,
+    Client,
+    Guest,
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Amendment {
+    pub status: WrapupStatus,
+    pub code_id: Option<CodeId>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub by: Option<ActorRef>,
+    pub at: Option<Timestamp>,
+}
+
+/// A participant's after-call work. Policy fields are copied at connect and never change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wrapup {
+    pub policy: AcwPolicy,
+    pub timeout_ms: Option<i64>,
+    pub default_code_id: Option<CodeId>,
+    pub status: WrapupStatus,
+    pub code_id: Option<CodeId>,
+    pub code_name: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub provisional: bool,
+    pub requested_by_agent: bool,
+    /// True once the wrap-up went `pending`: a code was expected from someone.
+    pub expected: bool,
+    pub deadline: Option<Timestamp>,
+    pub acw_started_at: Option<Timestamp>,
+    pub acw_ended_at: Option<Timestamp>,
+    pub set_by: Option<ActorRef>,
+    pub set_at: Option<Timestamp>,
+    pub amended_from: Vec<Amendment>,
+    pub amendable_until: Option<Timestamp>,
+}
+
+impl Wrapup {
+    pub fn not_started(policy: AcwPolicy, timeout_ms: Option<i64>, default_code_id: Option<CodeId>) -> Self {
+        Wrapup {
+            policy,
+            timeout_ms,
+            default_code_id,
+            status: WrapupStatus::NotStarted,
+            code_id: None,
+            code_name: None,
+            notes: None,
+            tags: Vec::new(),
+            provisional: false,
+            requested_by_agent: false,
+            expected: false,
+            deadline: None,
+            acw_started_at: None,
+            acw_ended_at: None,
+            set_by: None,
+            set_at: None,
+            amended_from: Vec::new(),
+            amendable_until: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub id: ParticipantId,
+    pub communication_id: String,
+    pub purpose: Purpose,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub user_id: Option<UserId>,
+    pub queue_id: Option<QueueId>,
+    pub bot_name: Option<String>,
+    pub client_id: Option<String>,
+    pub state: ParticipantState,
+    pub state_reason: Option<StateReason>,
+    pub held: bool,
+    pub held_since: Option<Timestamp>,
+    pub withdrawn: bool,
+    pub abandoned: bool,
+    /// A direct-to-user offer (not routed from an acd).
+    pub direct: bool,
+    /// For agents offered from a queue: the acd participant the offer came from.
+    pub acd_id: Option<ParticipantId>,
+    pub queued_at: Option<Timestamp>,
+    pub alerting_at: Option<Timestamp>,
+    pub alerting_deadline: Option<Timestamp>,
+    pub connected_at: Option<Timestamp>,
+    pub disconnected_at: Option<Timestamp>,
+    /// For acd participants: agents who declined, timed out or were withdrawn from this entry.
+    pub tried_user_ids: Vec<UserId>,
+    pub attributes: BTreeMap<String, String>,
+    pub wrapup: Option<Wrapup>,
+}
+
+impl Participant {
+    pub fn new(id: ParticipantId, communication_id: String, purpose: Purpose, state: ParticipantState) -> Self {
+        Participant {
+            id,
+            communication_id,
+            purpose,
+            name: None,
+            address: None,
+            user_id: None,
+            queue_id: None,
+            bot_name: None,
+            client_id: None,
+            state,
+            state_reason: None,
+            held: false,
+            held_since: None,
+            withdrawn: false,
+            abandoned: false,
+            direct: false,
+            acd_id: None,
+            queued_at: None,
+            alerting_at: None,
+            alerting_deadline: None,
+            connected_at: None,
+            disconnected_at: None,
+            tried_user_ids: Vec::new(),
+            attributes: BTreeMap::new(),
+            wrapup: None,
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.state != ParticipantState::Disconnected
+    }
+
+    /// DOMAIN.md: a handler is an agent, bot, acd or external participant that is queued, alerting or connected.
+    pub fn is_handler(&self) -> bool {
+        matches!(self.purpose, Purpose::Agent | Purpose::Bot | Purpose::Acd | Purpose::External)
+            && matches!(
+                self.state,
+                ParticipantState::Queued | ParticipantState::Alerting | ParticipantState::Connected
+            )
+    }
+
+    pub fn wrapup_pending(&self) -> bool {
+        self.wrapup.as_ref().is_some_and(|w| w.status == WrapupStatus::Pending)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disposition {
+    pub code_id: CodeId,
+    pub code_name: Option<String>,
+    pub notes: Option<String>,
+    pub set_by: ActorRef,
+    pub set_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub org_id: OrgId,
+    pub media_type: MediaType,
+    pub channel: Option<Channel>,
+    pub direction: Direction,
+    pub version: u64,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub end_reason: Option<EndReason>,
+    pub closed_at: Option<Timestamp>,
+    /// Time of the last applied command: a timer firing never happens before it.
+    pub last_event_at: Timestamp,
+    pub attributes: Value,
+    pub disposition: Option<Disposition>,
+    pub inactivity_deadline: Option<Timestamp>,
+    /// Where a direct offer falls back to when nobody answers and no acd queue was visited.
+    pub fallback_queue_id: Option<QueueId>,
+    pub transfer_count: u32,
+    pub participants: Vec<Participant>,
+}
+
+impl Conversation {
+    /// DOMAIN.md "Conversation states": never stored as truth, always computed from participants.
+    pub fn state(&self) -> ConversationState {
+        if self.participants.iter().any(Participant::is_live) {
+            ConversationState::Active
+        } else if self.participants.iter().any(Participant::wrapup_pending) {
+            ConversationState::Wrapup
+        } else {
+            ConversationState::Closed
+        }
+    }
+
+    pub fn participant(&self, id: &str) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.id == id)
+    }
+
+    pub fn participant_mut(&mut self, id: &str) -> Option<&mut Participant> {
+        self.participants.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn customer(&self) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.purpose == Purpose::Customer)
+    }
+
+    /// The queue of the most recently created acd participant.
+    pub fn last_acd_queue(&self) -> Option<&QueueId> {
+        self.participants
+            .iter()
+            .rev()
+            .find(|p| p.purpose == Purpose::Acd)
+            .and_then(|p| p.queue_id.as_ref())
+    }
+
+    pub fn pending_wrapup_participants(&self) -> Vec<&Participant> {
+        self.participants.iter().filter(|p| p.wrapup_pending()).collect()
+    }
+
+    pub fn has_user(&self, user_id: &str) -> bool {
+        self.participants.iter().any(|p| p.user_id.as_deref() == Some(user_id))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageDirection {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: String,
+    pub participant_id: ParticipantId,
+    pub direction: MessageDirection,
+    pub text: String,
+    pub sent_at: Timestamp,
+}
