@@ -1,1 +1,21 @@
-//! placeholder
+//! The imperative shell around core: one writer thread with group commit over a `Store`, routing, durable
+//! timers, idempotency, and the read side for adapters.
+
+pub mod clock;
+mod config_cmds;
+pub mod error;
+mod handle;
+pub mod orgs;
+pub mod requests;
+mod routing;
+mod state;
+mod timers;
+mod view;
+mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock, wall_clock_ms};
+pub use error::EngineError;
+pub use handle::{ConversationList, Engine};
+pub use orgs::OrgConfig;
+pub use requests::*;
+pub use switchboard_store::ConversationFilter;

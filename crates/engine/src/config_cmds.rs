@@ -1,0 +1,330 @@
+//! Configuration commands (org, wrap-up codes, queues, members, users, routing status, clients), applied by
+//! the writer like conversation commands: validated, versioned, staged in the same group commit.
+
+use crate::error::EngineError;
+use crate::orgs::OrgConfig;
+use crate::requests::{ConfigCommand, ConfigOutcome, QueueSpec, RoutingStatusRequest, UserSpec};
+use crate::state::State;
+use std::sync::Arc;
+use switchboard_core::config::{
+    Capacity, Client, DEFAULT_ALERTING_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, OrgSettings, Queue, RoutingStatus,
+    User, WrapupCode,
+};
+use switchboard_core::{Rejection, Violation};
+
+fn invalid(violations: Vec<Violation>) -> EngineError {
+    let detail = violations.iter().map(|v| format!("{}: {}", v.pointer, v.message)).collect::<Vec<_>>().join("; ");
+    EngineError::rejected(Rejection::Invalid { detail, violations })
+}
+
+fn check_version(current: u64, expected: Option<u64>) -> Result<(), EngineError> {
+    match expected {
+        Some(v) if v != current => Err(EngineError::rejected(Rejection::VersionMismatch { current })),
+        _ => Ok(()),
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+impl State {
+    pub fn configure(
+        &mut self,
+        org_id: &str,
+        command: ConfigCommand,
+        expected: Option<u64>,
+    ) -> Result<ConfigOutcome, EngineError> {
+        let now = self.clock.now();
+        if let ConfigCommand::CreateOrg { name } = &command {
+            if self.orgs.contains_key(org_id) {
+                return Err(EngineError::rejected(Rejection::Conflict {
+                    code: "already_exists",
+                    detail: format!("organization {org_id} exists"),
+                }));
+            }
+            let settings = OrgSettings::new(org_id.to_string(), name.clone());
+            let org = OrgConfig::new(settings.clone());
+            self.stage_entity(org_id, "org", org_id, 1, &settings);
+            for c in org.codes.values() {
+                self.stage_entity(org_id, "code", &c.id, c.version, c);
+            }
+            self.orgs.insert(org_id.to_string(), Arc::new(org));
+            return Ok(ConfigOutcome::Org(settings));
+        }
+        let mut org = (*self.org(org_id)?).clone();
+        let outcome = match command {
+            ConfigCommand::CreateOrg { .. } => unreachable!("handled above"),
+            ConfigCommand::CreateCode { name, description } => {
+                validate_code_name(&org, &name, None)?;
+                let code = WrapupCode { id: new_id(), name, description, archived: false, system: false, version: 1 };
+                org.codes.insert(code.id.clone(), code.clone());
+                self.stage_entity(org_id, "code", &code.id, 1, &code);
+                ConfigOutcome::Code(code)
+            }
+            ConfigCommand::UpdateCode { id, name, description } => {
+                let mut code = org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
+                check_version(code.version, expected)?;
+                if code.system {
+                    return Err(conflict("system_code", "system codes cannot be renamed, archived or deleted"));
+                }
+                validate_code_name(&org, &name, Some(&id))?;
+                code.name = name;
+                code.description = description;
+                code.version += 1;
+                org.codes.insert(id.clone(), code.clone());
+                self.stage_entity(org_id, "code", &id, code.version, &code);
+                ConfigOutcome::Code(code)
+            }
+            ConfigCommand::ArchiveCode { id } => {
+                let mut code = org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
+                check_version(code.version, expected)?;
+                if code.system {
+                    return Err(conflict("system_code", "system codes cannot be renamed, archived or deleted"));
+                }
+                if !code.archived {
+                    code.archived = true;
+                    code.version += 1;
+                    self.stage_entity(org_id, "code", &id, code.version, &code);
+                }
+                org.codes.insert(id, code.clone());
+                ConfigOutcome::Code(code)
+            }
+            ConfigCommand::CreateQueue(spec) => {
+                let queue = build_queue(new_id(), 1, spec, None);
+                validate_queue(&org, &queue)?;
+                org.queues.insert(queue.id.clone(), queue.clone());
+                self.stage_entity(org_id, "queue", &queue.id, 1, &queue);
+                ConfigOutcome::Queue(queue)
+            }
+            ConfigCommand::UpdateQueue { id, spec } => {
+                let old = org.queues.get(&id).cloned().ok_or_else(|| EngineError::not_found("queue", &id))?;
+                check_version(old.version, expected)?;
+                let queue = build_queue(id.clone(), old.version + 1, spec, Some(&old));
+                validate_queue(&org, &queue)?;
+                self.save_queue(org_id, &mut org, &old, queue)?
+            }
+            ConfigCommand::DeleteQueue { id } => {
+                let old = org.queues.get(&id).cloned().ok_or_else(|| EngineError::not_found("queue", &id))?;
+                check_version(old.version, expected)?;
+                let queued: Vec<String> = self
+                    .waiting
+                    .values()
+                    .filter(|w| w.org_id == org_id && w.waiting.queue_id == id)
+                    .map(|w| w.conversation_id.clone())
+                    .collect();
+                let alerting = self.alerting.values().flatten().any(|(_, _, q, _)| q.as_deref() == Some(id.as_str()));
+                if !queued.is_empty() || alerting {
+                    return Err(conflict(
+                        "queue_has_conversations",
+                        &format!("the queue has queued conversations: {}", queued.join(", ")),
+                    ));
+                }
+                org.queues.remove(&id);
+                self.batch.entities_delete.push((org_id.to_string(), "queue".into(), id));
+                ConfigOutcome::Deleted
+            }
+            ConfigCommand::SetMembers { queue_id, members } => {
+                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                check_version(old.version, expected)?;
+                let queue = Queue { members, version: old.version + 1, ..old.clone() };
+                validate_members(&org, &queue)?;
+                self.save_queue(org_id, &mut org, &old, queue)?
+            }
+            ConfigCommand::PatchMembers { queue_id, upsert, remove } => {
+                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                check_version(old.version, expected)?;
+                let mut queue = Queue { version: old.version + 1, ..old.clone() };
+                queue.members.retain(|m| !remove.contains(&m.user_id));
+                for m in upsert {
+                    match queue.members.iter_mut().find(|x| x.user_id == m.user_id) {
+                        Some(x) => x.joined = m.joined,
+                        None => queue.members.push(m),
+                    }
+                }
+                validate_members(&org, &queue)?;
+                self.save_queue(org_id, &mut org, &old, queue)?
+            }
+            ConfigCommand::SetQueueCodes { queue_id, codes } => {
+                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                check_version(old.version, expected)?;
+                let queue = Queue { wrapup_codes: codes, version: old.version + 1, ..old.clone() };
+                validate_queue(&org, &queue)?;
+                self.save_queue(org_id, &mut org, &old, queue)?
+            }
+            ConfigCommand::CreateUser(spec) => {
+                let user = build_user(new_id(), 1, spec, RoutingStatus::OffQueue);
+                self.validate_user(&user)?;
+                org.users.insert(user.id.clone(), user.clone());
+                self.stage_entity(org_id, "user", &user.id, 1, &user);
+                ConfigOutcome::User(user)
+            }
+            ConfigCommand::UpdateUser { id, mut spec } => {
+                let old = org.users.get(&id).cloned().ok_or_else(|| EngineError::not_found("user", &id))?;
+                check_version(old.version, expected)?;
+                if spec.password_hash.is_none() {
+                    spec.password_hash = old.password_hash.clone();
+                }
+                let user = build_user(id.clone(), old.version + 1, spec, old.routing_status);
+                self.validate_user(&user)?;
+                org.users.insert(id.clone(), user.clone());
+                self.stage_entity(org_id, "user", &id, user.version, &user);
+                ConfigOutcome::User(user)
+            }
+            ConfigCommand::SetRoutingStatus { user_id, status } => {
+                let user = org.users.get(&user_id).cloned().ok_or_else(|| EngineError::not_found("user", &user_id))?;
+                check_version(user.version, expected)?;
+                self.orgs.insert(org_id.to_string(), Arc::new(org));
+                let status = match status {
+                    RoutingStatusRequest::OnQueue => RoutingStatus::OnQueue,
+                    RoutingStatusRequest::OffQueue => RoutingStatus::OffQueue,
+                };
+                if status == RoutingStatus::OnQueue && user.routing_status != RoutingStatus::OnQueue {
+                    let meta = self.agents.entry(user_id.clone()).or_default();
+                    meta.idle_since = Some(now);
+                }
+                self.set_user_status(org_id, &user_id, status, now);
+                if status == RoutingStatus::OffQueue {
+                    self.withdraw_offers(org_id, &user_id, None);
+                }
+                let user = self.org(org_id)?.users.get(&user_id).cloned().expect("user exists");
+                return Ok(ConfigOutcome::User(user));
+            }
+            ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {
+                if self.orgs.values().any(|o| o.clients.contains_key(&id)) {
+                    return Err(conflict("already_exists", &format!("client {id} exists")));
+                }
+                if name.trim().is_empty() {
+                    return Err(invalid(vec![Violation::new("/name", "must not be empty")]));
+                }
+                let client = Client { id: id.clone(), name, secret_hash, scopes, created_at: now, version: 1 };
+                org.clients.insert(id.clone(), client.clone());
+                self.stage_entity(org_id, "client", &id, 1, &client);
+                ConfigOutcome::Client(client)
+            }
+        };
+        self.orgs.insert(org_id.to_string(), Arc::new(org));
+        Ok(outcome)
+    }
+
+    /// Stores a changed queue and withdraws offers of members who left or unjoined.
+    fn save_queue(
+        &mut self,
+        org_id: &str,
+        org: &mut OrgConfig,
+        old: &Queue,
+        queue: Queue,
+    ) -> Result<ConfigOutcome, EngineError> {
+        let gone: Vec<String> =
+            old.members.iter().filter(|m| !queue.is_joined_member(&m.user_id)).map(|m| m.user_id.clone()).collect();
+        org.queues.insert(queue.id.clone(), queue.clone());
+        self.stage_entity(org_id, "queue", &queue.id, queue.version, &queue);
+        self.orgs.insert(org_id.to_string(), Arc::new(org.clone()));
+        for user_id in gone {
+            self.withdraw_offers(org_id, &user_id, Some(&queue.id));
+        }
+        *org = (*self.org(org_id)?).clone();
+        Ok(ConfigOutcome::Queue(queue))
+    }
+
+    fn validate_user(&self, user: &User) -> Result<(), EngineError> {
+        let mut v = Vec::new();
+        if user.name.trim().is_empty() {
+            v.push(Violation::new("/name", "must not be empty"));
+        }
+        let valid_username = !user.username.is_empty()
+            && user.username.len() <= 100
+            && user.username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@+".contains(c));
+        if !valid_username {
+            v.push(Violation::new("/username", "1 to 100 characters: letters, digits and . _ - @ +"));
+        }
+        let taken = self.orgs.values().flat_map(|o| o.users.values()).any(|u| u.username == user.username && u.id != user.id);
+        if taken {
+            v.push(Violation::new("/username", "is already taken"));
+        }
+        if user.roles.is_empty() {
+            v.push(Violation::new("/roles", "give at least one role"));
+        }
+        if user.capacity.voice > 10 || user.capacity.message > 50 {
+            v.push(Violation::new("/capacity", "at most 10 voice and 50 message interactions"));
+        }
+        if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
+    }
+}
+
+fn conflict(code: &'static str, detail: &str) -> EngineError {
+    EngineError::rejected(Rejection::Conflict { code, detail: detail.to_string() })
+}
+
+fn validate_code_name(org: &OrgConfig, name: &str, except: Option<&str>) -> Result<(), EngineError> {
+    if name.trim().is_empty() || name.len() > 200 {
+        return Err(invalid(vec![Violation::new("/name", "must be 1 to 200 characters")]));
+    }
+    if org.codes.values().any(|c| c.name == name && Some(c.id.as_str()) != except && !c.archived) {
+        return Err(conflict("already_exists", &format!("a wrap-up code named {name:?} exists")));
+    }
+    Ok(())
+}
+
+fn validate_queue(org: &OrgConfig, queue: &Queue) -> Result<(), EngineError> {
+    let mut v = queue.validate(|c| org.active_code(c));
+    if org.queues.values().any(|q| q.name == queue.name && q.id != queue.id) {
+        v.push(Violation::new("/name", "another queue has this name"));
+    }
+    v.extend(member_violations(org, queue));
+    if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
+}
+
+fn validate_members(org: &OrgConfig, queue: &Queue) -> Result<(), EngineError> {
+    let v = member_violations(org, queue);
+    if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
+}
+
+fn member_violations(org: &OrgConfig, queue: &Queue) -> Vec<Violation> {
+    let mut v = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, m) in queue.members.iter().enumerate() {
+        if !org.users.contains_key(&m.user_id) {
+            v.push(Violation::new(format!("/{i}"), format!("unknown user {}", m.user_id)));
+        }
+        if !seen.insert(&m.user_id) {
+            v.push(Violation::new(format!("/{i}"), "duplicate member"));
+        }
+    }
+    v
+}
+
+fn build_queue(id: String, version: u64, spec: QueueSpec, old: Option<&Queue>) -> Queue {
+    Queue {
+        id,
+        name: spec.name,
+        members: spec.members.or_else(|| old.map(|o| o.members.clone())).unwrap_or_default(),
+        wrapup_codes: spec.wrapup_codes.or_else(|| old.map(|o| o.wrapup_codes.clone())).unwrap_or_default(),
+        acw: spec.acw,
+        alerting_timeout_ms: spec.alerting_timeout_ms.unwrap_or(DEFAULT_ALERTING_TIMEOUT_MS),
+        auto_answer: spec.auto_answer.unwrap_or(false),
+        inactivity_timeout_ms: spec.inactivity_timeout_ms.unwrap_or(DEFAULT_INACTIVITY_TIMEOUT_MS),
+        service_level: spec.service_level,
+        context_schema: spec.context_schema,
+        media_settings: spec.media_settings.unwrap_or_default(),
+        version,
+    }
+}
+
+fn build_user(id: String, version: u64, spec: UserSpec, routing_status: RoutingStatus) -> User {
+    let mut roles = spec.roles;
+    roles.sort();
+    roles.dedup();
+    User {
+        id,
+        name: spec.name,
+        username: spec.username,
+        email: spec.email,
+        password_hash: spec.password_hash,
+        roles,
+        capacity: spec.capacity.unwrap_or_else(Capacity::default),
+        voice_blocks_others: spec.voice_blocks_others,
+        routing_status,
+        version,
+    }
+}

@@ -1,0 +1,227 @@
+//! `Engine`: the async handle the adapters use. Writes go to the writer thread; reads go to the store
+//! (committed state only) or to the view the writer publishes after each commit.
+
+use crate::clock::Clock;
+use crate::error::EngineError;
+use crate::orgs::OrgConfig;
+use crate::requests::{
+    ClockOutcome, ConfigCommand, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest,
+};
+use crate::state::State;
+use crate::view::View;
+use crate::worker::{self, Msg};
+use serde_json::Value;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, RwLock};
+use switchboard_core::config::{Client, User};
+use switchboard_core::{Actor, Conversation, Load, Message, Timestamp};
+use switchboard_store::{ConversationFilter, Store};
+use tokio::sync::{Semaphore, oneshot};
+
+/// Requests admitted at once; callers beyond it wait (backpressure instead of unbounded queues).
+const MAX_IN_FLIGHT: usize = 16_384;
+
+pub struct Engine {
+    tx: Sender<Msg>,
+    view: Arc<RwLock<View>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    permits: Arc<Semaphore>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// A page of conversations, newest first, with the cursor of the next page.
+pub struct ConversationList {
+    pub conversations: Vec<Conversation>,
+    pub next_cursor: Option<i64>,
+}
+
+impl Engine {
+    /// Loads state from the store and starts the writer thread. With a manual clock, engine time resumes
+    /// where it stood when the server stopped.
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
+        if let Some(manual) = clock.as_manual() {
+            if let Some(saved) = store.get_meta(worker::MANUAL_CLOCK_META)?.and_then(|v| v.parse::<i64>().ok()) {
+                if saved > manual.now().0 {
+                    manual.set(Timestamp(saved));
+                }
+            }
+        }
+        let mut state = State::boot(store.clone(), clock.clone())?;
+        let view = Arc::new(RwLock::new(View::default()));
+        view.write().expect("view lock").publish_all(&mut state);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread_view = view.clone();
+        let thread = std::thread::Builder::new()
+            .name("switchboard-writer".into())
+            .spawn(move || worker::run(state, rx, thread_view))
+            .map_err(|e| EngineError::Decode(format!("could not start the writer thread: {e}")))?;
+        Ok(Engine {
+            tx,
+            view,
+            store,
+            clock,
+            permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Msg) -> Result<T, EngineError> {
+        let _permit = self.permits.acquire().await.map_err(|_| EngineError::Unavailable)?;
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).map_err(|_| EngineError::Unavailable)?;
+        rx.await.map_err(|_| EngineError::Unavailable)?
+    }
+
+    pub async fn execute(&self, req: ConversationRequest) -> Result<ConversationOutcome, EngineError> {
+        self.call(|tx| Msg::Conversation(Box::new(req), tx)).await
+    }
+
+    pub async fn configure(&self, req: ConfigRequest) -> Result<ConfigOutcome, EngineError> {
+        self.call(|tx| Msg::Config(Box::new(req), tx)).await
+    }
+
+    /// A configuration command by the system itself (bootstrap, demo seeding).
+    pub async fn configure_as_system(&self, org_id: &str, command: ConfigCommand) -> Result<ConfigOutcome, EngineError> {
+        self.configure(ConfigRequest {
+            org_id: org_id.to_string(),
+            actor: Actor::system(),
+            command,
+            expected_version: None,
+            idempotency: None,
+        })
+        .await
+    }
+
+    /// Moves a manual clock and returns once every due timer (and what it caused) has committed.
+    pub async fn advance_clock(&self, ms: i64) -> Result<ClockOutcome, EngineError> {
+        self.call(|tx| Msg::AdvanceClock(ms, tx)).await
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn is_manual_clock(&self) -> bool {
+        self.clock.as_manual().is_some()
+    }
+
+    pub fn org(&self, org_id: &str) -> Option<Arc<OrgConfig>> {
+        self.view.read().expect("view lock").orgs.get(org_id).cloned()
+    }
+
+    pub fn orgs(&self) -> Vec<Arc<OrgConfig>> {
+        self.view.read().expect("view lock").orgs.values().cloned().collect()
+    }
+
+    pub fn load_of(&self, user_id: &str) -> Load {
+        self.view.read().expect("view lock").loads.get(user_id).copied().unwrap_or_default()
+    }
+
+    pub fn find_user_by_username(&self, username: &str) -> Option<(String, User)> {
+        let view = self.view.read().expect("view lock");
+        view.orgs.iter().find_map(|(org, c)| {
+            c.users.values().find(|u| u.username == username).map(|u| (org.clone(), u.clone()))
+        })
+    }
+
+    pub fn find_client(&self, client_id: &str) -> Option<(String, Client)> {
+        let view = self.view.read().expect("view lock");
+        view.orgs.iter().find_map(|(org, c)| c.clients.get(client_id).map(|cl| (org.clone(), cl.clone())))
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref())).await.map_err(|_| EngineError::Unavailable)?
+    }
+
+    pub async fn conversation(&self, org_id: &str, id: &str) -> Result<Option<Conversation>, EngineError> {
+        let (org_id, id) = (org_id.to_string(), id.to_string());
+        self.blocking(move |s| match s.conversation(&org_id, &id)? {
+            Some(row) => Ok(Some(serde_json::from_str(&row.doc)?)),
+            None => Ok(None),
+        })
+        .await
+    }
+
+    pub async fn list_conversations(
+        &self,
+        org_id: &str,
+        filter: ConversationFilter,
+    ) -> Result<ConversationList, EngineError> {
+        let org_id = org_id.to_string();
+        let limit = filter.limit;
+        self.blocking(move |s| {
+            let page = s.list_conversations(&org_id, &filter)?;
+            let next_cursor = if page.rows.len() >= limit { page.rows.last().map(|(pos, _)| *pos) } else { None };
+            let conversations = page
+                .rows
+                .into_iter()
+                .map(|(_, r)| serde_json::from_str(&r.doc))
+                .collect::<Result<Vec<Conversation>, _>>()?;
+            Ok(ConversationList { conversations, next_cursor })
+        })
+        .await
+    }
+
+    /// The stored event envelopes of one conversation after `after`.
+    pub async fn conversation_events(
+        &self,
+        org_id: &str,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Value>, EngineError> {
+        let (org_id, id) = (org_id.to_string(), id.to_string());
+        self.blocking(move |s| {
+            s.conversation_events(&org_id, &id, after, None, limit)?
+                .into_iter()
+                .map(|e| serde_json::from_str(&e.body).map_err(EngineError::from))
+                .collect()
+        })
+        .await
+    }
+
+    /// The org's event log after `after`.
+    pub async fn events_after(&self, org_id: &str, after: u64, limit: usize) -> Result<Vec<Value>, EngineError> {
+        let org_id = org_id.to_string();
+        self.blocking(move |s| {
+            s.events_after(&org_id, after, limit)?
+                .into_iter()
+                .map(|e| serde_json::from_str(&e.body).map_err(EngineError::from))
+                .collect()
+        })
+        .await
+    }
+
+    /// The transcript of a message conversation, oldest first.
+    pub async fn messages(&self, org_id: &str, id: &str) -> Result<Vec<Message>, EngineError> {
+        let (org_id, id) = (org_id.to_string(), id.to_string());
+        self.blocking(move |s| {
+            s.conversation_events(&org_id, &id, 0, Some("message.created"), 100_000)?
+                .into_iter()
+                .map(|e| {
+                    let v: Value = serde_json::from_str(&e.body)?;
+                    Ok(serde_json::from_value(v["data"]["message"].clone())?)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Stops the writer after it has answered everything already sent.
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(Msg::Shutdown);
+        let thread = self.thread.lock().expect("thread lock").take();
+        if let Some(t) = thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}

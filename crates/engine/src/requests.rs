@@ -1,0 +1,120 @@
+//! What callers send to the engine and what they get back.
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use switchboard_core::config::{AcwSettings, Capacity, Client, MediaSettings, OrgSettings, Queue, QueueMember, Role, ServiceLevel, User, WrapupCode};
+use switchboard_core::{Actor, Command, Conversation, Timestamp};
+
+/// An `Idempotency-Key` already scoped to (actor, method, path), with the hash of the canonical body.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub scope: String,
+    pub request_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationRequest {
+    pub org_id: String,
+    pub actor: Actor,
+    /// `None` only for `create`.
+    pub conversation_id: Option<String>,
+    pub command: Command,
+    pub expected_version: Option<u64>,
+    pub idempotency: Option<IdempotencyKey>,
+    /// Validate everything, change nothing.
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationOutcome {
+    pub conversation: Arc<Conversation>,
+    /// False when the command found nothing to do (no version, no event).
+    pub changed: bool,
+    pub created: bool,
+    /// True when this is the stored result of an earlier request with the same Idempotency-Key.
+    #[serde(skip)]
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueSpec {
+    pub name: String,
+    pub acw: AcwSettings,
+    pub alerting_timeout_ms: Option<i64>,
+    pub auto_answer: Option<bool>,
+    pub inactivity_timeout_ms: Option<i64>,
+    pub service_level: Option<ServiceLevel>,
+    pub context_schema: Option<serde_json::Value>,
+    pub media_settings: Option<MediaSettings>,
+    pub wrapup_codes: Option<Vec<String>>,
+    pub members: Option<Vec<QueueMember>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSpec {
+    pub name: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub roles: Vec<Role>,
+    pub capacity: Option<Capacity>,
+    pub voice_blocks_others: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum RoutingStatusRequest {
+    OnQueue,
+    OffQueue,
+}
+
+#[derive(Clone, Debug)]
+pub enum ConfigCommand {
+    /// Creates the org named in the request (its `org_id`) with its system codes.
+    CreateOrg { name: String },
+    CreateCode { name: String, description: Option<String> },
+    UpdateCode { id: String, name: String, description: Option<String> },
+    /// Codes are archived, never removed: history keeps pointing at them.
+    ArchiveCode { id: String },
+    CreateQueue(QueueSpec),
+    UpdateQueue { id: String, spec: QueueSpec },
+    DeleteQueue { id: String },
+    SetMembers { queue_id: String, members: Vec<QueueMember> },
+    /// Adds or changes the listed members' `joined`; `remove` drops members.
+    PatchMembers { queue_id: String, upsert: Vec<QueueMember>, remove: Vec<String> },
+    SetQueueCodes { queue_id: String, codes: Vec<String> },
+    CreateUser(UserSpec),
+    UpdateUser { id: String, spec: UserSpec },
+    SetRoutingStatus { user_id: String, status: RoutingStatusRequest },
+    CreateClient { id: String, name: String, scopes: Vec<String>, secret_hash: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct ConfigRequest {
+    pub org_id: String,
+    pub actor: Actor,
+    pub command: ConfigCommand,
+    pub expected_version: Option<u64>,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "value")]
+pub enum ConfigOutcome {
+    Org(OrgSettings),
+    Code(WrapupCode),
+    Queue(Queue),
+    /// A user with the routing status as read back (idle / interacting / notResponding / offQueue).
+    User(User),
+    Client(Client),
+    Deleted,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockOutcome {
+    pub now: Timestamp,
+    pub fired: usize,
+}

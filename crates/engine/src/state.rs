@@ -1,0 +1,381 @@
+//! The engine's in-memory state, owned by the writer thread: config per org, open conversations, routing
+//! indexes, the timer wheel, and the batch being built for the next group commit.
+
+use crate::clock::Clock;
+use crate::error::EngineError;
+use crate::orgs::{Dir, OrgConfig};
+use crate::timers::{TimerRef, TimerWheel};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use switchboard_core::config::{Client, OrgSettings, Queue, User, WrapupCode};
+use switchboard_core::routing::{Footprint, Waiting, footprint};
+use switchboard_core::timers::{TimerKind, due_timers};
+use switchboard_core::{
+    Actor, AgentEffect, Command, Conversation, Ctx, Decision, Event, Load, Timestamp, decide,
+};
+use switchboard_store::{CommitBatch, ConversationRow, EntityRow, IdempotencyRow, StoredEvent, Store, TimerRow};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AgentMeta {
+    pub idle_since: Option<Timestamp>,
+    pub last_offer_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WaitingRef {
+    pub org_id: String,
+    pub conversation_id: String,
+    pub waiting: Waiting,
+}
+
+pub struct State {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub orgs: HashMap<String, Arc<OrgConfig>>,
+    pub convs: HashMap<String, Arc<Conversation>>,
+    footprints: HashMap<String, Footprint>,
+    pub loads: HashMap<String, Load>,
+    pub agents: HashMap<String, AgentMeta>,
+    pub waiting: BTreeMap<(i64, u64), WaitingRef>,
+    waiting_keys: HashMap<(String, String), (i64, u64)>,
+    next_wait_ord: u64,
+    /// user id -> (conversation id, participant id, queue id, direct) of offers alerting now.
+    pub alerting: HashMap<String, Vec<(String, String, Option<String>, bool)>>,
+    pub timers: TimerWheel,
+    next_seq: u64,
+    pub batch: CommitBatch,
+    pub idem_pending: HashMap<(String, String), IdempotencyRow>,
+    pub touched_orgs: HashSet<String>,
+    pub touched_users: HashSet<String>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, doc: &str) -> Result<T, EngineError> {
+    serde_json::from_str(doc).map_err(|e| EngineError::Decode(format!("{what}: {e}")))
+}
+
+impl State {
+    /// Loads config, open conversations and timers: never the whole log, so startup stays fast.
+    pub fn boot(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<State, EngineError> {
+        let mut s = State {
+            store: store.clone(),
+            clock,
+            orgs: HashMap::new(),
+            convs: HashMap::new(),
+            footprints: HashMap::new(),
+            loads: HashMap::new(),
+            agents: HashMap::new(),
+            waiting: BTreeMap::new(),
+            waiting_keys: HashMap::new(),
+            next_wait_ord: 0,
+            alerting: HashMap::new(),
+            timers: TimerWheel::default(),
+            next_seq: store.last_seq()? + 1,
+            batch: CommitBatch::default(),
+            idem_pending: HashMap::new(),
+            touched_orgs: HashSet::new(),
+            touched_users: HashSet::new(),
+        };
+        let entities = store.load_entities()?;
+        for e in entities.iter().filter(|e| e.kind == "org") {
+            let settings: OrgSettings = decode("org", &e.doc)?;
+            s.orgs.insert(e.org_id.clone(), Arc::new(OrgConfig::new(settings)));
+        }
+        for e in entities.iter().filter(|e| e.kind != "org") {
+            let Some(org) = s.orgs.get_mut(&e.org_id) else { continue };
+            let org = Arc::make_mut(org);
+            match e.kind.as_str() {
+                "queue" => drop(org.queues.insert(e.id.clone(), decode::<Queue>("queue", &e.doc)?)),
+                "code" => drop(org.codes.insert(e.id.clone(), decode::<WrapupCode>("code", &e.doc)?)),
+                "user" => drop(org.users.insert(e.id.clone(), decode::<User>("user", &e.doc)?)),
+                "client" => drop(org.clients.insert(e.id.clone(), decode::<Client>("client", &e.doc)?)),
+                _ => {}
+            }
+        }
+        let now = s.clock.now();
+        for row in store.load_open_conversations()? {
+            let conv: Conversation = decode("conversation", &row.doc)?;
+            s.reindex(&conv.id.clone(), Some(&conv), now);
+            s.convs.insert(conv.id.clone(), Arc::new(conv));
+        }
+        s.touched_users.clear();
+        for t in store.load_timers()? {
+            let kind: TimerKind = decode("timer", &t.body)?;
+            s.timers.insert(t.due_at_ms, t.ord, TimerRef { org_id: t.org_id, conversation_id: t.conversation_id, kind });
+        }
+        Ok(s)
+    }
+
+    pub fn org(&self, org_id: &str) -> Result<Arc<OrgConfig>, EngineError> {
+        self.orgs.get(org_id).cloned().ok_or_else(|| EngineError::not_found("organization", org_id))
+    }
+
+    /// The conversation as of this batch (in memory first, then the store). Another org's id is "not found".
+    pub fn load(&self, org_id: &str, id: &str) -> Result<Option<Arc<Conversation>>, EngineError> {
+        if let Some(c) = self.convs.get(id) {
+            return Ok((c.org_id == org_id).then(|| c.clone()));
+        }
+        match self.store.conversation(org_id, id)? {
+            Some(row) => Ok(Some(Arc::new(decode("conversation", &row.doc)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `decide` and, when something changed, stages the result in the batch.
+    pub fn run(
+        &mut self,
+        org_id: &str,
+        current: Option<Arc<Conversation>>,
+        command: &Command,
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<(Arc<Conversation>, bool), EngineError> {
+        let org = self.org(org_id)?;
+        let now = self.clock.now();
+        let decision = {
+            let dir = Dir { org: &org, loads: &self.loads };
+            let mut ids = || uuid::Uuid::now_v7().to_string();
+            let mut ctx = Ctx { now, actor, dir: &dir, ids: &mut ids };
+            decide(current.as_deref(), command, &mut ctx)
+        };
+        let decision = decision.map_err(|rejection| EngineError::Rejected { rejection, conversation: current.clone() })?;
+        if !decision.changed() || dry_run {
+            let conv = current.unwrap_or_else(|| Arc::new(decision.conversation));
+            return Ok((conv, false));
+        }
+        Ok((self.apply(org_id, current.as_deref(), decision, now), true))
+    }
+
+    fn apply(&mut self, org_id: &str, old: Option<&Conversation>, d: Decision, now: Timestamp) -> Arc<Conversation> {
+        let conv = Arc::new(d.conversation);
+        for e in &d.events {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.batch.events.push(conversation_event(seq, org_id, &conv.id, e));
+        }
+        let mut refs: Vec<String> = Vec::new();
+        for p in &conv.participants {
+            if let Some(q) = &p.queue_id {
+                refs.push(format!("queue:{q}"));
+            }
+            if let Some(u) = &p.user_id {
+                refs.push(format!("user:{u}"));
+            }
+        }
+        refs.sort();
+        refs.dedup();
+        self.batch.conversations.retain(|r| r.id != conv.id);
+        self.batch.conversations.push(ConversationRow {
+            org_id: org_id.to_string(),
+            id: conv.id.clone(),
+            state: state_name(&conv).into(),
+            version: conv.version,
+            media_type: json_str(&conv.media_type),
+            started_at_ms: conv.started_at.0,
+            doc: serde_json::to_string(&*conv).expect("a conversation always serializes"),
+            refs,
+        });
+        self.diff_timers(org_id, old, &conv);
+        self.reindex(&conv.id, Some(&conv), now);
+        for effect in d.effects {
+            match effect {
+                AgentEffect::MarkNotResponding { user_id } => {
+                    self.set_user_status(org_id, &user_id, switchboard_core::config::RoutingStatus::NotResponding, now)
+                }
+            }
+        }
+        self.convs.insert(conv.id.clone(), conv.clone());
+        self.touched_orgs.insert(org_id.to_string());
+        conv
+    }
+
+    fn diff_timers(&mut self, org_id: &str, old: Option<&Conversation>, new: &Conversation) {
+        let before = old.map(due_timers).unwrap_or_default();
+        let after = due_timers(new);
+        for t in &before {
+            if !after.iter().any(|a| a.kind == t.kind) {
+                let key = t.kind.key();
+                self.timers.remove(&new.id, &key);
+                self.batch.timers_delete.push((new.id.clone(), key));
+            }
+        }
+        for t in after {
+            let key = t.kind.key();
+            if self.timers.get(&new.id, &key).is_some_and(|(due, _)| due == t.due_at.0) {
+                continue;
+            }
+            let ord = self.timers.next_ord;
+            self.timers.insert(
+                t.due_at.0,
+                ord,
+                TimerRef { org_id: org_id.to_string(), conversation_id: new.id.clone(), kind: t.kind.clone() },
+            );
+            self.batch.timers_upsert.push(TimerRow {
+                org_id: org_id.to_string(),
+                conversation_id: new.id.clone(),
+                key,
+                due_at_ms: t.due_at.0,
+                ord,
+                body: serde_json::to_string(&t.kind).expect("timer kinds serialize"),
+            });
+        }
+    }
+
+    /// Replaces what a conversation contributes to loads, alerting offers and the waiting list.
+    pub fn reindex(&mut self, conv_id: &str, conv: Option<&Conversation>, now: Timestamp) {
+        let old = self.footprints.remove(conv_id).unwrap_or_default();
+        let new = conv.map(footprint).unwrap_or_default();
+        let mut users: HashSet<String> = HashSet::new();
+        let before: HashMap<String, u32> = old
+            .loads
+            .iter()
+            .chain(new.loads.iter())
+            .map(|(u, _)| (u.clone(), self.loads.get(u).map(|l| l.total()).unwrap_or(0)))
+            .collect();
+        for (u, m) in &old.loads {
+            self.loads.entry(u.clone()).or_default().add(*m, -1);
+            users.insert(u.clone());
+        }
+        for (u, m) in &new.loads {
+            self.loads.entry(u.clone()).or_default().add(*m, 1);
+            users.insert(u.clone());
+        }
+        for u in &users {
+            let after = self.loads.get(u).map(|l| l.total()).unwrap_or(0);
+            if before.get(u).copied().unwrap_or(0) > 0 && after == 0 {
+                self.agents.entry(u.clone()).or_default().idle_since = Some(now);
+            }
+            self.touched_users.insert(u.clone());
+        }
+        for (u, pid, _, _) in &old.alerting {
+            if let Some(list) = self.alerting.get_mut(u) {
+                list.retain(|(c, p, _, _)| !(c == conv_id && p == pid));
+            }
+        }
+        for (u, pid, q, direct) in &new.alerting {
+            self.alerting.entry(u.clone()).or_default().push((conv_id.to_string(), pid.clone(), q.clone(), *direct));
+        }
+        let mut keep = HashSet::new();
+        for w in &new.waiting {
+            let k = (conv_id.to_string(), w.acd_id.clone());
+            let key = match self.waiting_keys.get(&k) {
+                Some(key) => *key,
+                None => {
+                    self.next_wait_ord += 1;
+                    let key = (w.queued_at.0, self.next_wait_ord);
+                    self.waiting_keys.insert(k.clone(), key);
+                    key
+                }
+            };
+            let org_id = conv.map(|c| c.org_id.clone()).unwrap_or_default();
+            self.waiting.insert(key, WaitingRef { org_id, conversation_id: conv_id.to_string(), waiting: w.clone() });
+            keep.insert(k);
+        }
+        for w in &old.waiting {
+            let k = (conv_id.to_string(), w.acd_id.clone());
+            if !keep.contains(&k) {
+                if let Some(key) = self.waiting_keys.remove(&k) {
+                    self.waiting.remove(&key);
+                }
+            }
+        }
+        if new != Footprint::default() {
+            self.footprints.insert(conv_id.to_string(), new);
+        }
+    }
+
+    /// Stages a user's new routing status and its `user.routingStatusChanged` event.
+    pub fn set_user_status(
+        &mut self,
+        org_id: &str,
+        user_id: &str,
+        status: switchboard_core::config::RoutingStatus,
+        now: Timestamp,
+    ) {
+        let Some(org) = self.orgs.get_mut(org_id) else { return };
+        let org = Arc::make_mut(org);
+        let Some(user) = org.users.get_mut(user_id) else { return };
+        if user.routing_status == status {
+            return;
+        }
+        user.routing_status = status;
+        user.version += 1;
+        let user = user.clone();
+        self.stage_entity(org_id, "user", &user.id, user.version, &user);
+        let load = self.loads.get(user_id).copied().unwrap_or_default();
+        let presence = switchboard_core::routing::presence(&user, load);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let id = uuid::Uuid::now_v7().to_string();
+        let body = json!({
+            "seq": seq, "id": id, "orgId": org_id, "conversationId": null, "type": "user.routingStatusChanged",
+            "at": now, "actor": {"kind": "system", "id": "system"},
+            "data": {"userId": user_id, "status": presence},
+        });
+        self.batch.events.push(StoredEvent {
+            seq,
+            id,
+            org_id: org_id.to_string(),
+            conversation_id: None,
+            event_type: "user.routingStatusChanged".into(),
+            at_ms: now.0,
+            body: body.to_string(),
+        });
+        self.touched_users.insert(user_id.to_string());
+        self.touched_orgs.insert(org_id.to_string());
+    }
+
+    pub fn stage_entity<T: serde::Serialize>(&mut self, org_id: &str, kind: &str, id: &str, version: u64, doc: &T) {
+        self.batch.entities_upsert.retain(|e| !(e.org_id == org_id && e.kind == kind && e.id == id));
+        self.batch.entities_upsert.push(EntityRow {
+            org_id: org_id.to_string(),
+            kind: kind.to_string(),
+            id: id.to_string(),
+            version,
+            doc: serde_json::to_string(doc).expect("entities serialize"),
+        });
+        self.touched_orgs.insert(org_id.to_string());
+    }
+
+    /// After a durable commit: closed conversations leave memory (they are read from the store).
+    pub fn after_commit(&mut self) {
+        self.convs.retain(|_, c| c.closed_at.is_none());
+        self.idem_pending.clear();
+    }
+}
+
+pub fn state_name(c: &Conversation) -> &'static str {
+    match c.state() {
+        switchboard_core::ConversationState::Active => "active",
+        switchboard_core::ConversationState::Wrapup => "wrapup",
+        switchboard_core::ConversationState::Closed => "closed",
+    }
+}
+
+fn json_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The event envelope readers get: `{seq, id, orgId, conversationId, type, version, at, actor, data}`.
+fn conversation_event(seq: u64, org_id: &str, conv_id: &str, e: &Event) -> StoredEvent {
+    let mut v = serde_json::to_value(e).expect("events serialize");
+    let id = uuid::Uuid::now_v7().to_string();
+    if let Value::Object(m) = &mut v {
+        m.insert("seq".into(), json!(seq));
+        m.insert("id".into(), json!(id));
+        m.insert("orgId".into(), json!(org_id));
+        m.insert("conversationId".into(), json!(conv_id));
+    }
+    StoredEvent {
+        seq,
+        id,
+        org_id: org_id.to_string(),
+        conversation_id: Some(conv_id.to_string()),
+        event_type: e.data.type_name().to_string(),
+        at_ms: e.at.0,
+        body: v.to_string(),
+    }
+}
