@@ -1,1 +1,89 @@
-//! placeholder
+//! The native HTTP API (axum): routes, authentication, the one problem+json mapping, the OpenAPI document.
+//! It never touches a store: every write is one engine request, every read an engine read.
+
+pub mod auth;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use switchboard_engine::Engine;
+
+pub use auth::TokenSigner;
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub bootstrap_client_id: Option<String>,
+    pub token_ttl_secs: i64,
+    pub password_grant: bool,
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { bootstrap_client_id: None, token_ttl_secs: 3600, password_grant: true, max_body_bytes: 256 * 1024 }
+    }
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub by_class: [AtomicU64; 5],
+    pub micros_total: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub signer: TokenSigner,
+    pub config: Arc<ApiConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(routes::ops::routes())
+        .merge(routes::token::routes())
+        .merge(routes::conversations::routes())
+        .merge(routes::config::routes())
+        .merge(routes::users::routes())
+        .merge(routes::admin::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+async fn not_found() -> problem::ApiError {
+    problem::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see /v1/openapi.json")
+}
+
+async fn method_not_allowed() -> problem::ApiError {
+    problem::ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this path does not take this method")
+}
+
+async fn count(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let class = (resp.status().as_u16() / 100).clamp(1, 5) as usize - 1;
+    app.metrics.by_class[class].fetch_add(1, Ordering::Relaxed);
+    app.metrics.micros_total.fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+    resp
+}
+
+/// Serves on an already-bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,114 @@
-fn main() {}
+//! `switchboard`: serve the engine, migrate the database.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use switchboard_cli::server::{self, ServeConfig};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "A contact-center conversation engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ClockKind {
+    System,
+    Manual,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server.
+    Serve {
+        #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
+        db: PathBuf,
+        #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// `manual`: time stands still until POST /v1/admin/clock moves it.
+        #[arg(long, env = "SWITCHBOARD_CLOCK", value_enum, default_value = "system")]
+        clock: ClockKind,
+        /// Seed a demo org when the database is empty, and print how to log in.
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, env = "SWITCHBOARD_ADMIN_CLIENT_ID", default_value = "admin")]
+        admin_client_id: String,
+        #[arg(long, env = "SWITCHBOARD_ADMIN_CLIENT_SECRET", hide_env_values = true)]
+        admin_client_secret: Option<String>,
+        /// A file holding the admin client secret (for secret stores).
+        #[arg(long, env = "SWITCHBOARD_ADMIN_CLIENT_SECRET_FILE")]
+        admin_client_secret_file: Option<PathBuf>,
+        #[arg(long, env = "SWITCHBOARD_TOKEN_TTL_SECS", default_value_t = 3600)]
+        token_ttl_secs: i64,
+        /// Refuse the OAuth password grant.
+        #[arg(long, env = "SWITCHBOARD_DISABLE_PASSWORD_GRANT")]
+        disable_password_grant: bool,
+    },
+    /// Apply pending database migrations and report the schema version.
+    Migrate {
+        #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
+        db: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,switchboard=info".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Cmd::Serve {
+            db,
+            listen,
+            clock,
+            demo,
+            admin_client_id,
+            admin_client_secret,
+            admin_client_secret_file,
+            token_ttl_secs,
+            disable_password_grant,
+        } => {
+            let secret = match (admin_client_secret, admin_client_secret_file) {
+                (Some(s), _) => Some(s),
+                (None, Some(f)) => Some(std::fs::read_to_string(&f)?.trim().to_string()),
+                (None, None) => None,
+            };
+            let config = ServeConfig {
+                listen,
+                manual_clock: clock == ClockKind::Manual,
+                demo,
+                admin_client_id,
+                admin_client_secret: secret,
+                token_ttl_secs,
+                password_grant: !disable_password_grant,
+                ..ServeConfig::new(db.clone())
+            };
+            let mut running = server::start(config, None).await?;
+            for note in &running.notes {
+                println!("{note}");
+            }
+            println!(
+                "switchboard listening on http://{} (database {}, {} clock)",
+                running.addr,
+                db.display(),
+                if clock == ClockKind::Manual { "manual" } else { "system" }
+            );
+            tokio::select! {
+                r = running.wait() => r?,
+                _ = tokio::signal::ctrl_c() => {
+                    println!("shutting down");
+                    running.stop().await?;
+                }
+            }
+        }
+        Cmd::Migrate { db } => {
+            println!("migrating {} ...", db.display());
+            let report = switchboard_store_sqlite::migrate(&db)?;
+            println!("schema version {} -> {}", report.from_version, report.to_version);
+        }
+    }
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! `allowedActions`: the command names that would succeed for this caller now (shown in reads and errors).
 
 use crate::actor::{Actor, Scope};
-use crate::model::{AcwPolicy, ConversationState, Conversation, MediaType, ParticipantState, Purpose, WrapupStatus};
+use crate::model::{AcwPolicy, Conversation, ConversationState, MediaType, ParticipantState, Purpose, WrapupStatus};
 use crate::time::Timestamp;
 
 pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Vec<&'static str> {
@@ -61,7 +61,12 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
     if state != ConversationState::Closed && actor.has_scope(Scope::ConversationsClose) {
         out.push("close");
     }
-    if state != ConversationState::Closed && writes && (actor.is_supervisor_or_admin() || conv.participants.iter().any(|p| actor.is_own(p)) || actor.kind == crate::model::ActorKind::Client) {
+    if state != ConversationState::Closed
+        && writes
+        && (actor.is_supervisor_or_admin()
+            || conv.participants.iter().any(|p| actor.is_own(p))
+            || actor.kind == crate::model::ActorKind::Client)
+    {
         out.push("updateAttributes");
     }
     out.sort_unstable();

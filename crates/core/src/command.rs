@@ -1,8 +1,8 @@
 //! Commands: what callers (and the routing loop and timers) ask of a conversation.
 
 use crate::model::{Channel, CodeId, Direction, MediaType, ParticipantId, QueueId, UserId};
-use crate::timers::TimerKind;
 use crate::time::Timestamp;
+use crate::timers::TimerKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -91,22 +91,60 @@ pub struct CloseInput {
 pub enum Command {
     Create(CreateConversation),
     /// Routing: offer a queued acd entry to an agent.
-    Offer { acd_id: ParticipantId, user_id: UserId },
-    Answer { participant_id: ParticipantId },
-    Decline { participant_id: ParticipantId },
-    Disconnect { participant_id: ParticipantId, wrapup: Option<WrapupInput>, skip_wrapup: bool, reason: Option<String> },
+    Offer {
+        acd_id: ParticipantId,
+        user_id: UserId,
+    },
+    Answer {
+        participant_id: ParticipantId,
+    },
+    Decline {
+        participant_id: ParticipantId,
+    },
+    Disconnect {
+        participant_id: ParticipantId,
+        wrapup: Option<WrapupInput>,
+        skip_wrapup: bool,
+        reason: Option<String>,
+    },
     /// A set before the wrap-up is final, an amendment after (DOMAIN.md rule 2).
-    SetWrapup { participant_id: ParticipantId, input: WrapupInput },
-    SkipWrapup { participant_id: ParticipantId },
-    RequestAcw { participant_id: ParticipantId, required: bool },
-    Transfer { from_participant_id: ParticipantId, to: TransferTarget, context_data: Option<Value>, wrapup: Option<WrapupInput> },
+    SetWrapup {
+        participant_id: ParticipantId,
+        input: WrapupInput,
+    },
+    SkipWrapup {
+        participant_id: ParticipantId,
+    },
+    RequestAcw {
+        participant_id: ParticipantId,
+        required: bool,
+    },
+    Transfer {
+        from_participant_id: ParticipantId,
+        to: TransferTarget,
+        context_data: Option<Value>,
+        wrapup: Option<WrapupInput>,
+    },
     Close(CloseInput),
-    PostMessage { participant_id: Option<ParticipantId>, text: String },
-    UpdateAttributes { patch: Value },
-    UpdateParticipantAttributes { participant_id: ParticipantId, patch: BTreeMap<String, Option<String>> },
+    PostMessage {
+        participant_id: Option<ParticipantId>,
+        text: String,
+    },
+    UpdateAttributes {
+        patch: Value,
+    },
+    UpdateParticipantAttributes {
+        participant_id: ParticipantId,
+        patch: BTreeMap<String, Option<String>>,
+    },
     /// Routing: the agent went offQueue or left the queue while the offer was alerting.
-    WithdrawOffer { participant_id: ParticipantId },
-    FireTimer { timer: TimerKind, due_at: Timestamp },
+    WithdrawOffer {
+        participant_id: ParticipantId,
+    },
+    FireTimer {
+        timer: TimerKind,
+        due_at: Timestamp,
+    },
 }
 
 impl Command {

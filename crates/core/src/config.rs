@@ -1,7 +1,7 @@
 //! Organization configuration the rules read: queues, wrap-up codes, users, clients, org settings.
 
-use crate::model::{AcwPolicy, CodeId, MediaType, QueueId, UserId};
 use crate::Violation;
+use crate::model::{AcwPolicy, CodeId, MediaType, QueueId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,8 +44,16 @@ impl WrapupCode {
             version: 1,
         };
         [
-            mk(WRAPUP_TIMEOUT, "Wrap-up timed out", "A timed wrap-up expired without a code and the queue names no default."),
-            mk(WRAPUP_SYSTEM, "Resolved by the system", "A pending wrap-up resolved by a system teardown (close with pendingWrapups: system)."),
+            mk(
+                WRAPUP_TIMEOUT,
+                "Wrap-up timed out",
+                "A timed wrap-up expired without a code and the queue names no default.",
+            ),
+            mk(
+                WRAPUP_SYSTEM,
+                "Resolved by the system",
+                "A pending wrap-up resolved by a system teardown (close with pendingWrapups: system).",
+            ),
         ]
     }
 }

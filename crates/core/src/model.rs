@@ -100,10 +100,7 @@ pub enum AcwPolicy {
 
 impl AcwPolicy {
     pub fn has_deadline(self) -> bool {
-        matches!(
-            self,
-            AcwPolicy::MandatoryTimeout | AcwPolicy::MandatoryForcedTimeout | AcwPolicy::AgentRequested
-        )
+        matches!(self, AcwPolicy::MandatoryTimeout | AcwPolicy::MandatoryForcedTimeout | AcwPolicy::AgentRequested)
     }
 }
 
@@ -274,10 +271,7 @@ impl Participant {
     /// DOMAIN.md: a handler is an agent, bot, acd or external participant that is queued, alerting or connected.
     pub fn is_handler(&self) -> bool {
         matches!(self.purpose, Purpose::Agent | Purpose::Bot | Purpose::Acd | Purpose::External)
-            && matches!(
-                self.state,
-                ParticipantState::Queued | ParticipantState::Alerting | ParticipantState::Connected
-            )
+            && matches!(self.state, ParticipantState::Queued | ParticipantState::Alerting | ParticipantState::Connected)
     }
 
     pub fn wrapup_pending(&self) -> bool {
@@ -345,11 +339,7 @@ impl Conversation {
 
     /// The queue of the most recently created acd participant.
     pub fn last_acd_queue(&self) -> Option<&QueueId> {
-        self.participants
-            .iter()
-            .rev()
-            .find(|p| p.purpose == Purpose::Acd)
-            .and_then(|p| p.queue_id.as_ref())
+        self.participants.iter().rev().find(|p| p.purpose == Purpose::Acd).and_then(|p| p.queue_id.as_ref())
     }
 
     pub fn pending_wrapup_participants(&self) -> Vec<&Participant> {

@@ -95,21 +95,14 @@ pub struct Candidate {
 /// Picks the agent for one waiting entry: agents not yet tried first (all if everyone was tried); then the one
 /// idle longest, then the lowest load, then the longest since its last offer; ties by user id.
 pub fn choose<'a>(waiting: &Waiting, eligible: &'a [Candidate]) -> Option<&'a Candidate> {
-    let untried: Vec<&Candidate> =
-        eligible.iter().filter(|c| !waiting.tried_user_ids.contains(&c.user_id)).collect();
+    let untried: Vec<&Candidate> = eligible.iter().filter(|c| !waiting.tried_user_ids.contains(&c.user_id)).collect();
     let pool: Vec<&Candidate> = if untried.is_empty() { eligible.iter().collect() } else { untried };
     pool.into_iter().min_by(|a, b| {
         let idle_a = a.load.total() == 0;
         let idle_b = b.load.total() == 0;
         idle_b
             .cmp(&idle_a)
-            .then_with(|| {
-                if idle_a && idle_b {
-                    a.idle_since.cmp(&b.idle_since)
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
+            .then_with(|| if idle_a && idle_b { a.idle_since.cmp(&b.idle_since) } else { std::cmp::Ordering::Equal })
             .then_with(|| a.load.total().cmp(&b.load.total()))
             .then_with(|| a.last_offer_at.cmp(&b.last_offer_at))
             .then_with(|| a.user_id.cmp(&b.user_id))

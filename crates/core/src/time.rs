@@ -24,9 +24,7 @@ impl Timestamp {
         if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't') {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            s.get(r)?.parse::<i64>().ok()
-        };
+        let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse::<i64>().ok() };
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         if b[13] != b':' || b[16] != b':' {
             return None;
@@ -94,13 +92,7 @@ impl fmt::Display for Timestamp {
         let secs = self.0.div_euclid(1000);
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
         let sod = secs.rem_euclid(86_400);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60
-        )
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
     }
 }
 
@@ -113,8 +105,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Timestamp::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 timestamp: {s:?}")))
+        Timestamp::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 timestamp: {s:?}")))
     }
 }
 
@@ -134,10 +125,7 @@ mod tests {
 
     #[test]
     fn parses_offsets_and_rejects_garbage() {
-        assert_eq!(
-            Timestamp::parse("2024-01-01T01:00:00+01:00"),
-            Timestamp::parse("2024-01-01T00:00:00Z")
-        );
+        assert_eq!(Timestamp::parse("2024-01-01T01:00:00+01:00"), Timestamp::parse("2024-01-01T00:00:00Z"));
         assert_eq!(Timestamp::parse("2024-01-01T00:00:00.5Z").unwrap().0 % 1000, 500);
         for bad in ["", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00Z", "yesterday", "2024-01-01T00:00:00"] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");

@@ -9,9 +9,13 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum TimerKind {
     #[serde(rename_all = "camelCase")]
-    Alerting { participant_id: ParticipantId },
+    Alerting {
+        participant_id: ParticipantId,
+    },
     #[serde(rename_all = "camelCase")]
-    WrapupDeadline { participant_id: ParticipantId },
+    WrapupDeadline {
+        participant_id: ParticipantId,
+    },
     Inactivity,
 }
 

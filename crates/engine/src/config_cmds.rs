@@ -63,7 +63,8 @@ impl State {
                 ConfigOutcome::Code(code)
             }
             ConfigCommand::UpdateCode { id, name, description } => {
-                let mut code = org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
+                let mut code =
+                    org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
                 check_version(code.version, expected)?;
                 if code.system {
                     return Err(conflict("system_code", "system codes cannot be renamed, archived or deleted"));
@@ -77,7 +78,8 @@ impl State {
                 ConfigOutcome::Code(code)
             }
             ConfigCommand::ArchiveCode { id } => {
-                let mut code = org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
+                let mut code =
+                    org.codes.get(&id).cloned().ok_or_else(|| EngineError::not_found("wrap-up code", &id))?;
                 check_version(code.version, expected)?;
                 if code.system {
                     return Err(conflict("system_code", "system codes cannot be renamed, archived or deleted"));
@@ -125,14 +127,16 @@ impl State {
                 ConfigOutcome::Deleted
             }
             ConfigCommand::SetMembers { queue_id, members } => {
-                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                let old =
+                    org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
                 check_version(old.version, expected)?;
                 let queue = Queue { members, version: old.version + 1, ..old.clone() };
                 validate_members(&org, &queue)?;
                 self.save_queue(org_id, &mut org, &old, queue)?
             }
             ConfigCommand::PatchMembers { queue_id, upsert, remove } => {
-                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                let old =
+                    org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
                 check_version(old.version, expected)?;
                 let mut queue = Queue { version: old.version + 1, ..old.clone() };
                 queue.members.retain(|m| !remove.contains(&m.user_id));
@@ -146,7 +150,8 @@ impl State {
                 self.save_queue(org_id, &mut org, &old, queue)?
             }
             ConfigCommand::SetQueueCodes { queue_id, codes } => {
-                let old = org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
+                let old =
+                    org.queues.get(&queue_id).cloned().ok_or_else(|| EngineError::not_found("queue", &queue_id))?;
                 check_version(old.version, expected)?;
                 let queue = Queue { wrapup_codes: codes, version: old.version + 1, ..old.clone() };
                 validate_queue(&org, &queue)?;
@@ -238,7 +243,8 @@ impl State {
         if !valid_username {
             v.push(Violation::new("/username", "1 to 100 characters: letters, digits and . _ - @ +"));
         }
-        let taken = self.orgs.values().flat_map(|o| o.users.values()).any(|u| u.username == user.username && u.id != user.id);
+        let taken =
+            self.orgs.values().flat_map(|o| o.users.values()).any(|u| u.username == user.username && u.id != user.id);
         if taken {
             v.push(Violation::new("/username", "is already taken"));
         }

@@ -66,7 +66,10 @@ impl Engine {
         })
     }
 
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Msg) -> Result<T, EngineError> {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Msg,
+    ) -> Result<T, EngineError> {
         let _permit = self.permits.acquire().await.map_err(|_| EngineError::Unavailable)?;
         let (tx, rx) = oneshot::channel();
         self.tx.send(make(tx)).map_err(|_| EngineError::Unavailable)?;
@@ -82,7 +85,11 @@ impl Engine {
     }
 
     /// A configuration command by the system itself (bootstrap, demo seeding).
-    pub async fn configure_as_system(&self, org_id: &str, command: ConfigCommand) -> Result<ConfigOutcome, EngineError> {
+    pub async fn configure_as_system(
+        &self,
+        org_id: &str,
+        command: ConfigCommand,
+    ) -> Result<ConfigOutcome, EngineError> {
         self.configure(ConfigRequest {
             org_id: org_id.to_string(),
             actor: Actor::system(),
@@ -120,9 +127,9 @@ impl Engine {
 
     pub fn find_user_by_username(&self, username: &str) -> Option<(String, User)> {
         let view = self.view.read().expect("view lock");
-        view.orgs.iter().find_map(|(org, c)| {
-            c.users.values().find(|u| u.username == username).map(|u| (org.clone(), u.clone()))
-        })
+        view.orgs
+            .iter()
+            .find_map(|(org, c)| c.users.values().find(|u| u.username == username).map(|u| (org.clone(), u.clone())))
     }
 
     pub fn find_client(&self, client_id: &str) -> Option<(String, Client)> {

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use switchboard_core::config::{AcwSettings, Capacity, Client, MediaSettings, OrgSettings, Queue, QueueMember, Role, ServiceLevel, User, WrapupCode};
+use switchboard_core::config::{
+    AcwSettings, Capacity, Client, MediaSettings, OrgSettings, Queue, QueueMember, Role, ServiceLevel, User, WrapupCode,
+};
 use switchboard_core::{Actor, Command, Conversation, Timestamp};
 
 /// An `Idempotency-Key` already scoped to (actor, method, path), with the hash of the canonical body.
@@ -73,22 +75,59 @@ pub enum RoutingStatusRequest {
 #[derive(Clone, Debug)]
 pub enum ConfigCommand {
     /// Creates the org named in the request (its `org_id`) with its system codes.
-    CreateOrg { name: String },
-    CreateCode { name: String, description: Option<String> },
-    UpdateCode { id: String, name: String, description: Option<String> },
+    CreateOrg {
+        name: String,
+    },
+    CreateCode {
+        name: String,
+        description: Option<String>,
+    },
+    UpdateCode {
+        id: String,
+        name: String,
+        description: Option<String>,
+    },
     /// Codes are archived, never removed: history keeps pointing at them.
-    ArchiveCode { id: String },
+    ArchiveCode {
+        id: String,
+    },
     CreateQueue(QueueSpec),
-    UpdateQueue { id: String, spec: QueueSpec },
-    DeleteQueue { id: String },
-    SetMembers { queue_id: String, members: Vec<QueueMember> },
+    UpdateQueue {
+        id: String,
+        spec: QueueSpec,
+    },
+    DeleteQueue {
+        id: String,
+    },
+    SetMembers {
+        queue_id: String,
+        members: Vec<QueueMember>,
+    },
     /// Adds or changes the listed members' `joined`; `remove` drops members.
-    PatchMembers { queue_id: String, upsert: Vec<QueueMember>, remove: Vec<String> },
-    SetQueueCodes { queue_id: String, codes: Vec<String> },
+    PatchMembers {
+        queue_id: String,
+        upsert: Vec<QueueMember>,
+        remove: Vec<String>,
+    },
+    SetQueueCodes {
+        queue_id: String,
+        codes: Vec<String>,
+    },
     CreateUser(UserSpec),
-    UpdateUser { id: String, spec: UserSpec },
-    SetRoutingStatus { user_id: String, status: RoutingStatusRequest },
-    CreateClient { id: String, name: String, scopes: Vec<String>, secret_hash: String },
+    UpdateUser {
+        id: String,
+        spec: UserSpec,
+    },
+    SetRoutingStatus {
+        user_id: String,
+        status: RoutingStatusRequest,
+    },
+    CreateClient {
+        id: String,
+        name: String,
+        scopes: Vec<String>,
+        secret_hash: String,
+    },
 }
 
 #[derive(Clone, Debug)]

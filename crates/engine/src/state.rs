@@ -11,10 +11,8 @@ use std::sync::Arc;
 use switchboard_core::config::{Client, OrgSettings, Queue, User, WrapupCode};
 use switchboard_core::routing::{Footprint, Waiting, footprint};
 use switchboard_core::timers::{TimerKind, due_timers};
-use switchboard_core::{
-    Actor, AgentEffect, Command, Conversation, Ctx, Decision, Event, Load, Timestamp, decide,
-};
-use switchboard_store::{CommitBatch, ConversationRow, EntityRow, IdempotencyRow, StoredEvent, Store, TimerRow};
+use switchboard_core::{Actor, AgentEffect, Command, Conversation, Ctx, Decision, Event, Load, Timestamp, decide};
+use switchboard_store::{CommitBatch, ConversationRow, EntityRow, IdempotencyRow, Store, StoredEvent, TimerRow};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AgentMeta {
@@ -101,7 +99,11 @@ impl State {
         s.touched_users.clear();
         for t in store.load_timers()? {
             let kind: TimerKind = decode("timer", &t.body)?;
-            s.timers.insert(t.due_at_ms, t.ord, TimerRef { org_id: t.org_id, conversation_id: t.conversation_id, kind });
+            s.timers.insert(
+                t.due_at_ms,
+                t.ord,
+                TimerRef { org_id: t.org_id, conversation_id: t.conversation_id, kind },
+            );
         }
         Ok(s)
     }
@@ -138,7 +140,8 @@ impl State {
             let mut ctx = Ctx { now, actor, dir: &dir, ids: &mut ids };
             decide(current.as_deref(), command, &mut ctx)
         };
-        let decision = decision.map_err(|rejection| EngineError::Rejected { rejection, conversation: current.clone() })?;
+        let decision =
+            decision.map_err(|rejection| EngineError::Rejected { rejection, conversation: current.clone() })?;
         if !decision.changed() || dry_run {
             let conv = current.unwrap_or_else(|| Arc::new(decision.conversation));
             return Ok((conv, false));

@@ -2,7 +2,9 @@
 //! timers), commits the whole batch in one durable transaction, and only then answers every request.
 
 use crate::error::EngineError;
-use crate::requests::{ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey};
+use crate::requests::{
+    ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
+};
 use crate::state::State;
 use crate::view::View;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};

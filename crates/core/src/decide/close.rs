@@ -5,9 +5,7 @@ use super::{Tx, check_code};
 use crate::command::{CloseInput, PendingWrapups, WrapupInput};
 use crate::config::{WRAPUP_SYSTEM, is_system_code};
 use crate::event::EventData;
-use crate::model::{
-    ConversationState, Disposition, EndReason, ParticipantState, Purpose, StateReason, WrapupStatus,
-};
+use crate::model::{ConversationState, Disposition, EndReason, ParticipantState, Purpose, StateReason, WrapupStatus};
 use crate::rejection::{CodeRefusal, Rejection};
 
 pub fn close(tx: &mut Tx, input: &CloseInput) -> Result<(), Rejection> {
@@ -32,9 +30,7 @@ pub fn close(tx: &mut Tx, input: &CloseInput) -> Result<(), Rejection> {
         .conv
         .participants
         .iter()
-        .filter(|p| {
-            p.purpose == Purpose::Agent && (p.state == ParticipantState::Connected || p.wrapup_pending())
-        })
+        .filter(|p| p.purpose == Purpose::Agent && (p.state == ParticipantState::Connected || p.wrapup_pending()))
         .map(|p| p.id.clone())
         .collect();
     let mut per_participant: Vec<(String, WrapupInput, String)> = Vec::new();

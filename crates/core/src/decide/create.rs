@@ -136,7 +136,11 @@ fn validate(c: &CreateConversation, ctx: &Ctx) -> Vec<Violation> {
     if let Some(u) = &c.user_id {
         if dir.user(u).is_none() {
             v.push(Violation::new("/userId", format!("unknown user {u}")));
-        } else if outbound && ctx.actor.kind == crate::model::ActorKind::User && ctx.actor.id != *u && !ctx.actor.is_supervisor_or_admin() {
+        } else if outbound
+            && ctx.actor.kind == crate::model::ActorKind::User
+            && ctx.actor.id != *u
+            && !ctx.actor.is_supervisor_or_admin()
+        {
             v.push(Violation::new("/userId", "an agent can only place outbound conversations as itself"));
         }
     }

@@ -3,12 +3,10 @@
 use super::{AgentEffect, Tx, wrapup};
 use crate::command::WrapupInput;
 use crate::event::EventData;
-use crate::model::{
-    EndReason, Participant, ParticipantState, Purpose, StateReason, Wrapup, WrapupStatus,
-};
+use crate::model::{EndReason, Participant, ParticipantState, Purpose, StateReason, Wrapup, WrapupStatus};
 use crate::rejection::Rejection;
-use crate::timers::TimerKind;
 use crate::time::Timestamp;
+use crate::timers::TimerKind;
 
 pub fn offer(tx: &mut Tx, acd_id: &str, user_id: &str) -> Result<(), Rejection> {
     let acd = tx.participant(acd_id)?;
@@ -71,7 +69,12 @@ pub fn answer(tx: &mut Tx, pid: &str) -> Result<(), Rejection> {
         _ if p.withdrawn => {
             return Err(Rejection::invalid_transition("the offer was withdrawn", Some(pid)));
         }
-        _ => return Err(Rejection::invalid_transition(format!("cannot answer a participant that is {:?}", p.state).to_lowercase(), Some(pid))),
+        _ => {
+            return Err(Rejection::invalid_transition(
+                format!("cannot answer a participant that is {:?}", p.state).to_lowercase(),
+                Some(pid),
+            ));
+        }
     }
     Ok(())
 }
@@ -115,7 +118,8 @@ pub fn offer_direct(tx: &mut Tx, user_id: &str, pointer: &str) -> Result<(), Rej
     if !crate::routing::has_room(user, load, tx.conv.media_type, voice_blocks) {
         return Err(Rejection::Conflict {
             code: "target_at_capacity",
-            detail: format!("user {user_id} has no capacity left for {:?} interactions", tx.conv.media_type).to_lowercase(),
+            detail: format!("user {user_id} has no capacity left for {:?} interactions", tx.conv.media_type)
+                .to_lowercase(),
         });
     }
     let mut agent = new_participant(tx, Purpose::Agent, ParticipantState::Alerting);
@@ -160,9 +164,12 @@ pub fn disconnect(
         wrapup::save_provisional(tx, &p, input, "/wrapup")?;
     }
     if p.purpose == Purpose::Acd {
-        if let Some(offer) = tx.conv.participants.iter().find(|a| {
-            a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(pid)
-        }) {
+        if let Some(offer) = tx
+            .conv
+            .participants
+            .iter()
+            .find(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(pid))
+        {
             let offer_id = offer.id.clone();
             tx.withdraw_offer(&offer_id);
         }

@@ -49,7 +49,11 @@ pub fn post(tx: &mut Tx, pid: Option<&str>, text: &str) -> Result<(), Rejection>
     let message = Message {
         id: tx.new_id(),
         participant_id: sender.id.clone(),
-        direction: if sender.purpose == Purpose::Customer { MessageDirection::Inbound } else { MessageDirection::Outbound },
+        direction: if sender.purpose == Purpose::Customer {
+            MessageDirection::Inbound
+        } else {
+            MessageDirection::Outbound
+        },
         text: text.to_string(),
         sent_at: tx.at,
     };
@@ -68,7 +72,10 @@ fn ensure_open(tx: &Tx) -> Result<(), Rejection> {
 fn ensure_may_edit(tx: &Tx) -> Result<(), Rejection> {
     let actor = tx.actor();
     let involved = tx.conv.participants.iter().any(|p| actor.is_own(p));
-    if actor.is_supervisor_or_admin() || involved || actor.kind == crate::model::ActorKind::Client && actor.has_scope(crate::actor::Scope::ConversationsWrite) {
+    if actor.is_supervisor_or_admin()
+        || involved
+        || actor.kind == crate::model::ActorKind::Client && actor.has_scope(crate::actor::Scope::ConversationsWrite)
+    {
         Ok(())
     } else {
         Err(Rejection::forbidden("only participants, supervisors and clients may change attributes"))
@@ -101,7 +108,10 @@ pub fn update_participant_attributes(
     let size: usize = p.attributes.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
         + patch.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum::<usize>();
     if size > MAX_ATTRIBUTES_BYTES {
-        return Err(Rejection::invalid("", format!("participant attributes may hold at most {MAX_ATTRIBUTES_BYTES} bytes")));
+        return Err(Rejection::invalid(
+            "",
+            format!("participant attributes may hold at most {MAX_ATTRIBUTES_BYTES} bytes"),
+        ));
     }
     let patch = Value::Object(
         patch.iter().map(|(k, v)| (k.clone(), v.clone().map(Value::String).unwrap_or(Value::Null))).collect(),

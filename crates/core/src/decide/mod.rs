@@ -153,9 +153,11 @@ impl<'c, 'a> Tx<'c, 'a> {
         if !p.is_live() {
             return;
         }
-        let wrapup = p.wrapup.as_ref().filter(|w| w.status == WrapupStatus::NotStarted).map(|w| {
-            wrapup_at_disconnect(w, &p, &self.conv, self.dir(), self.at)
-        });
+        let wrapup = p
+            .wrapup
+            .as_ref()
+            .filter(|w| w.status == WrapupStatus::NotStarted)
+            .map(|w| wrapup_at_disconnect(w, &p, &self.conv, self.dir(), self.at));
         self.emit(EventData::ParticipantDisconnected {
             participant_id: pid.to_string(),
             reason,
@@ -197,13 +199,8 @@ impl<'c, 'a> Tx<'c, 'a> {
 
     /// Disconnects every live participant with `reason` (offers are withdrawn instead).
     pub fn end_everyone(&mut self, reason: StateReason, mark_abandoned: bool) {
-        let live: Vec<(String, Purpose, ParticipantState)> = self
-            .conv
-            .participants
-            .iter()
-            .filter(|p| p.is_live())
-            .map(|p| (p.id.clone(), p.purpose, p.state))
-            .collect();
+        let live: Vec<(String, Purpose, ParticipantState)> =
+            self.conv.participants.iter().filter(|p| p.is_live()).map(|p| (p.id.clone(), p.purpose, p.state)).collect();
         for (pid, purpose, state) in live {
             if purpose == Purpose::Agent && state == ParticipantState::Alerting {
                 self.withdraw_offer(&pid);

@@ -1,0 +1,250 @@
+//! Authentication: signed bearer tokens (HMAC-SHA256), Argon2id secrets, the `Caller` extractor, and
+//! the one place that checks scopes.
+
+use crate::AppState;
+use crate::problem::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use switchboard_core::config::Role;
+use switchboard_core::{Actor, ActorKind, Scope, Scopes};
+
+type HmacSha256 = Hmac<Sha256>;
+const TOKEN_PREFIX: &str = "sb1";
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    /// org id
+    o: String,
+    /// "u" user | "c" client
+    k: String,
+    /// subject id
+    s: String,
+    /// scope bits
+    sc: u16,
+    roles: Vec<Role>,
+    /// expiry, unix seconds (wall clock: tokens expire in real time, whatever the engine clock says)
+    x: i64,
+}
+
+/// Signs and verifies access tokens with a key kept in the store's meta table.
+#[derive(Clone)]
+pub struct TokenSigner {
+    key: Vec<u8>,
+}
+
+impl TokenSigner {
+    pub fn new(key: Vec<u8>) -> Self {
+        TokenSigner { key }
+    }
+
+    fn mac(&self, payload: &str) -> String {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    pub fn issue(&self, org_id: &str, actor: &Actor, expires_at_unix: i64) -> String {
+        let claims = Claims {
+            o: org_id.to_string(),
+            k: if actor.kind == ActorKind::User { "u" } else { "c" }.into(),
+            s: actor.id.clone(),
+            sc: actor.scopes.0,
+            roles: actor.roles.clone(),
+            x: expires_at_unix,
+        };
+        let payload = format!("{TOKEN_PREFIX}.{}", hex(&serde_json::to_vec(&claims).expect("claims serialize")));
+        let sig = self.mac(&payload);
+        format!("{payload}.{sig}")
+    }
+
+    /// Checks signature and expiry; returns the org and the actor.
+    pub fn verify(&self, token: &str, now_unix: i64) -> Result<(String, Actor), &'static str> {
+        let (payload, sig) = token.rsplit_once('.').ok_or("the token is malformed")?;
+        let body = payload.strip_prefix("sb1.").ok_or("the token is malformed")?;
+        let expected = self.mac(payload);
+        if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
+            return Err("the token signature is invalid");
+        }
+        let bytes = unhex(body).ok_or("the token is malformed")?;
+        let c: Claims = serde_json::from_slice(&bytes).map_err(|_| "the token is malformed")?;
+        if c.x <= now_unix {
+            return Err("the token has expired");
+        }
+        let kind = if c.k == "u" { ActorKind::User } else { ActorKind::Client };
+        Ok((c.o, Actor { kind, id: c.s, roles: c.roles, scopes: Scopes(c.sc) }))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Argon2id PHC string. Slow by design: call it off the async threads (`spawn_blocking`).
+pub fn hash_secret(secret: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    // 128 random bits from the OS (UUIDv4 draws them from getrandom).
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).expect("16 bytes is a valid salt");
+    argon2::Argon2::default().hash_password(secret.as_bytes(), &salt).expect("argon2 hashing succeeds").to_string()
+}
+
+pub fn verify_secret(secret: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+}
+
+pub async fn hash_secret_async(secret: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_secret(&secret)).await.map_err(ApiError::internal)
+}
+
+pub async fn verify_secret_async(secret: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_secret(&secret, &phc)).await.unwrap_or(false)
+}
+
+/// A random secret: 256 bits from the OS, hex.
+pub fn new_secret() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub org_id: String,
+    pub actor: Actor,
+    /// The bootstrap admin client (may move the manual clock and create orgs).
+    pub bootstrap: bool,
+}
+
+impl Caller {
+    /// The one scope check: 403 naming what is missing.
+    pub fn require(&self, needed: &[Scope]) -> Result<(), ApiError> {
+        let missing = self.actor.scopes.missing(needed);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(forbidden(&missing))
+    }
+
+    /// Passes when the caller holds any one of `options`.
+    pub fn require_any(&self, options: &[Scope]) -> Result<(), ApiError> {
+        if options.iter().any(|s| self.actor.has_scope(*s)) {
+            return Ok(());
+        }
+        Err(forbidden(options).with("detail", format!("needs one of: {}", names(options).join(", "))))
+    }
+
+    pub fn is_user(&self, id: &str) -> bool {
+        self.actor.kind == ActorKind::User && self.actor.id == id
+    }
+
+    /// Agents see only conversations they take or took part in; supervisors, admins and clients see all.
+    pub fn sees_all_conversations(&self) -> bool {
+        self.actor.kind != ActorKind::User || self.actor.is_supervisor_or_admin()
+    }
+}
+
+fn names(scopes: &[Scope]) -> Vec<&'static str> {
+    scopes.iter().map(|s| s.as_str()).collect()
+}
+
+fn forbidden(missing: &[Scope]) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "missing_scopes", format!("missing scopes: {}", names(missing).join(", ")))
+        .with("missingScopes", names(missing))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
+        let value = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
+        let token = parse_bearer(value).ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <token>"))?;
+        let now = switchboard_engine::wall_clock_ms() / 1000;
+        let (org_id, actor) = app.signer.verify(token, now).map_err(ApiError::unauthorized)?;
+        if app.engine.org(&org_id).is_none() {
+            return Err(ApiError::unauthorized("the token's organization does not exist"));
+        }
+        let bootstrap = actor.kind == ActorKind::Client && app.config.bootstrap_client_id.as_deref() == Some(&actor.id);
+        Ok(Caller { org_id, actor, bootstrap })
+    }
+}
+
+/// `Bearer <token>`, scheme case-insensitive, one token of visible ASCII.
+pub fn parse_bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim();
+    (!token.is_empty() && token.len() <= 4096 && token.bytes().all(|b| b.is_ascii_graphic())).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn tokens_verify_and_expire() {
+        let s = TokenSigner::new(b"k".to_vec());
+        let actor = Actor::user("u1", vec![Role::Agent]);
+        let t = s.issue("org", &actor, 100);
+        let (org, back) = s.verify(&t, 99).unwrap();
+        assert_eq!(org, "org");
+        assert_eq!(back, actor);
+        assert_eq!(s.verify(&t, 100).unwrap_err(), "the token has expired");
+        let other = TokenSigner::new(b"other".to_vec());
+        assert_eq!(other.verify(&t, 1).unwrap_err(), "the token signature is invalid");
+        let mut tampered = t.clone();
+        tampered.replace_range(5..6, if &t[5..6] == "a" { "b" } else { "a" });
+        assert!(s.verify(&tampered, 1).is_err());
+    }
+
+    #[test]
+    fn secrets_hash_and_verify() {
+        let h = hash_secret("s3cret");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_secret("s3cret", &h));
+        assert!(!verify_secret("wrong", &h));
+        assert!(!verify_secret("s3cret", "not a hash"));
+    }
+
+    proptest! {
+        #[test]
+        fn bearer_parsing_never_panics(s in ".{0,200}") {
+            let _ = parse_bearer(&s);
+        }
+
+        #[test]
+        fn verifying_garbage_never_panics(s in ".{0,300}") {
+            let signer = TokenSigner::new(b"k".to_vec());
+            prop_assert!(signer.verify(&s, 0).is_err());
+        }
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(parse_bearer("Bearer abc"), Some("abc"));
+        assert_eq!(parse_bearer("bearer  abc "), Some("abc"));
+        assert_eq!(parse_bearer("Basic abc"), None);
+        assert_eq!(parse_bearer("Bearer "), None);
+        assert_eq!(parse_bearer("Bearer a b"), None);
+    }
+}

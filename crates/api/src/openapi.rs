@@ -1,0 +1,381 @@
+//! The OpenAPI 3.1 document served at `/v1/openapi.json`, built from one table of operations. A test
+//! checks that every route the router serves is in this table.
+
+use serde_json::{Map, Value, json};
+
+/// (method, path, operationId, summary, scopes, request body schema)
+pub const OPERATIONS: &[(&str, &str, &str, &str, &str, Option<&str>)] = &[
+    (
+        "post",
+        "/oauth/token",
+        "token",
+        "Get an access token (client_credentials or password grant, form body)",
+        "",
+        Some("TokenForm"),
+    ),
+    ("get", "/healthz", "healthz", "Liveness", "", None),
+    ("get", "/readyz", "readyz", "Readiness: the store answers", "", None),
+    ("get", "/metrics", "metrics", "Prometheus metrics", "", None),
+    ("get", "/v1/openapi.json", "openapi", "This document", "", None),
+    ("get", "/problems/{slug}", "problemPage", "Explanation of a problem type", "", None),
+    (
+        "post",
+        "/v1/conversations",
+        "createConversation",
+        "Create a conversation (exactly one of queueId, userId, botName; or outbound)",
+        "conversations:write | conversations:participate",
+        Some("CreateConversation"),
+    ),
+    (
+        "get",
+        "/v1/conversations",
+        "listConversations",
+        "List conversations, newest first (state, queueId, userId, mediaType, cursor, limit)",
+        "conversations:read",
+        None,
+    ),
+    (
+        "get",
+        "/v1/conversations/{id}",
+        "getConversation",
+        "A conversation with participants, wrap-ups, allowedActions; ETag is the version",
+        "conversations:read",
+        None,
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/answer",
+        "answer",
+        "Answer an alerting offer (or connect an outbound customer)",
+        "conversations:write",
+        Some("Version"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/decline",
+        "decline",
+        "Decline an alerting offer",
+        "conversations:write",
+        Some("Version"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/disconnect",
+        "disconnect",
+        "Disconnect a participant, optionally with an inline wrap-up or skipWrapup",
+        "conversations:write",
+        Some("Disconnect"),
+    ),
+    (
+        "put",
+        "/v1/conversations/{id}/participants/{pid}/wrapup",
+        "setWrapup",
+        "Set a wrap-up (provisional while connected), or amend a final one",
+        "wrapup:write | wrapup:amend",
+        Some("Wrapup"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/wrapup/skip",
+        "skipWrapup",
+        "Skip an optional pending wrap-up",
+        "wrapup:write",
+        Some("Version"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/acw-request",
+        "requestAcw",
+        "Request (or cancel) after-call work under the agentRequested policy",
+        "conversations:write",
+        Some("AcwRequest"),
+    ),
+    (
+        "get",
+        "/v1/conversations/{id}/participants/{pid}/wrapup-codes",
+        "participantWrapupCodes",
+        "The codes allowed for this participant",
+        "conversations:read",
+        None,
+    ),
+    (
+        "patch",
+        "/v1/conversations/{id}/participants/{pid}/attributes",
+        "updateParticipantAttributes",
+        "Merge participant attributes (string map; null removes)",
+        "conversations:write",
+        Some("StringMap"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/close",
+        "close",
+        "Atomic close with disposition",
+        "conversations:close (+ wrapup:write with a code)",
+        Some("Close"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/transfer",
+        "transfer",
+        "Blind transfer to a queue or a user; ?dryRun=true validates only",
+        "conversations:write",
+        Some("Transfer"),
+    ),
+    (
+        "patch",
+        "/v1/conversations/{id}/attributes",
+        "updateAttributes",
+        "RFC 7396 merge of conversation attributes",
+        "conversations:write",
+        Some("Object"),
+    ),
+    (
+        "get",
+        "/v1/conversations/{id}/messages",
+        "listMessages",
+        "The transcript of a message conversation",
+        "conversations:read",
+        None,
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/messages",
+        "postMessage",
+        "Send a message as your connected participant (or participantId)",
+        "conversations:write",
+        Some("Message"),
+    ),
+    (
+        "get",
+        "/v1/conversations/{id}/events",
+        "conversationEvents",
+        "The conversation's event history (after, limit)",
+        "conversations:read",
+        None,
+    ),
+    (
+        "get",
+        "/v1/wrapup-codes",
+        "listWrapupCodes",
+        "Wrap-up codes of the org, system codes included",
+        "routing:read",
+        None,
+    ),
+    ("post", "/v1/wrapup-codes", "createWrapupCode", "Create a wrap-up code", "routing:admin", Some("Code")),
+    ("get", "/v1/wrapup-codes/{id}", "getWrapupCode", "A wrap-up code", "routing:read", None),
+    ("put", "/v1/wrapup-codes/{id}", "updateWrapupCode", "Rename or describe a code", "routing:admin", Some("Code")),
+    (
+        "delete",
+        "/v1/wrapup-codes/{id}",
+        "archiveWrapupCode",
+        "Archive a code (history keeps it)",
+        "routing:admin",
+        None,
+    ),
+    ("get", "/v1/queues", "listQueues", "Queues", "routing:read", None),
+    ("post", "/v1/queues", "createQueue", "Create a queue", "routing:admin", Some("Queue")),
+    ("get", "/v1/queues/{id}", "getQueue", "A queue", "routing:read", None),
+    ("put", "/v1/queues/{id}", "updateQueue", "Replace a queue's settings", "routing:admin", Some("Queue")),
+    (
+        "delete",
+        "/v1/queues/{id}",
+        "deleteQueue",
+        "Delete a queue (409 while it has queued conversations)",
+        "routing:admin",
+        None,
+    ),
+    ("get", "/v1/queues/{id}/members", "getQueueMembers", "Queue members", "routing:read", None),
+    (
+        "put",
+        "/v1/queues/{id}/members",
+        "setQueueMembers",
+        "Replace members: array of user ids or {userId, joined}",
+        "routing:admin",
+        Some("Members"),
+    ),
+    (
+        "patch",
+        "/v1/queues/{id}/members",
+        "patchQueueMembers",
+        "Join, unjoin or remove some members: [{userId, joined?, remove?}]",
+        "routing:admin",
+        Some("MemberPatch"),
+    ),
+    ("get", "/v1/queues/{id}/wrapup-codes", "getQueueWrapupCodes", "The queue's wrap-up codes", "routing:read", None),
+    (
+        "put",
+        "/v1/queues/{id}/wrapup-codes",
+        "setQueueWrapupCodes",
+        "Replace the queue's wrap-up codes: array of code ids",
+        "routing:admin",
+        Some("IdList"),
+    ),
+    ("get", "/v1/users", "listUsers", "Users with routing status", "routing:read", None),
+    ("post", "/v1/users", "createUser", "Create a user", "users:admin", Some("User")),
+    ("get", "/v1/users/me", "me", "The calling user, its roles and scopes", "", None),
+    ("get", "/v1/users/{id}", "getUser", "A user", "routing:read (or yourself)", None),
+    (
+        "put",
+        "/v1/users/{id}",
+        "updateUser",
+        "Replace a user's profile, roles, capacity (password optional)",
+        "users:admin",
+        Some("User"),
+    ),
+    (
+        "get",
+        "/v1/users/{id}/routing-status",
+        "getRoutingStatus",
+        "idle | interacting | notResponding | offQueue",
+        "routing:read (or yourself)",
+        None,
+    ),
+    (
+        "put",
+        "/v1/users/{id}/routing-status",
+        "setRoutingStatus",
+        "onQueue | offQueue",
+        "yourself, supervisor, admin or routing:admin",
+        Some("RoutingStatus"),
+    ),
+    ("get", "/v1/clients", "listClients", "Service clients", "admin", None),
+    (
+        "post",
+        "/v1/clients",
+        "createClient",
+        "Create a service client; the secret is shown once",
+        "admin",
+        Some("Client"),
+    ),
+    ("get", "/v1/clients/me", "clientMe", "The calling client and its scopes", "", None),
+    (
+        "post",
+        "/v1/admin/clock",
+        "advanceClock",
+        "Advance the manual clock; returns after due timers committed",
+        "bootstrap admin client",
+        Some("Clock"),
+    ),
+    (
+        "post",
+        "/v1/admin/orgs",
+        "createOrg",
+        "Create an organization with an admin client",
+        "bootstrap admin client",
+        Some("Org"),
+    ),
+];
+
+fn schemas() -> Value {
+    let wrapup = json!({"type": "object", "additionalProperties": false, "properties": {
+        "codeId": {"type": "string"}, "notes": {"type": ["string", "null"]},
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}}, "version": {"type": "integer"}}});
+    json!({
+        "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "code": {"type": "string"}, "conversationId": {"type": "string"},
+            "participantId": {"type": "string"}, "state": {"type": "string"},
+            "allowedActions": {"type": "array", "items": {"type": "string"}}, "currentVersion": {"type": "integer"},
+            "violations": {"type": "array", "items": {"type": "object", "properties": {"pointer": {"type": "string"}, "message": {"type": "string"}}}},
+            "allowedCodes": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}},
+            "missingScopes": {"type": "array", "items": {"type": "string"}}, "amendableUntil": {"type": "string", "format": "date-time"}}},
+        "TokenForm": {"type": "object", "properties": {"grant_type": {"enum": ["client_credentials", "password"]},
+            "client_id": {"type": "string"}, "client_secret": {"type": "string"}, "username": {"type": "string"},
+            "password": {"type": "string"}, "scope": {"type": "string"}}},
+        "CreateConversation": {"type": "object", "additionalProperties": false, "required": ["mediaType"], "properties": {
+            "mediaType": {"enum": ["voice", "message"]}, "channel": {"enum": ["web", "sms", "whatsapp", "open"]},
+            "direction": {"enum": ["inbound", "outbound"]},
+            "from": {"type": "object", "properties": {"name": {"type": "string"}, "address": {"type": "string"}}},
+            "to": {"type": "object", "properties": {"address": {"type": "string"}}},
+            "queueId": {"type": "string"}, "userId": {"type": "string"}, "botName": {"type": "string"},
+            "fallbackQueueId": {"type": "string"}, "attributes": {"type": "object"}}},
+        "Version": {"type": "object", "additionalProperties": false, "properties": {"version": {"type": "integer"}}},
+        "Wrapup": wrapup,
+        "Disconnect": {"type": "object", "additionalProperties": false, "properties": {
+            "wrapup": {"$ref": "#/components/schemas/Wrapup"}, "skipWrapup": {"type": "boolean"},
+            "reason": {"type": "string"}, "version": {"type": "integer"}}},
+        "AcwRequest": {"type": "object", "additionalProperties": false, "properties": {"required": {"type": "boolean"}, "version": {"type": "integer"}}},
+        "Close": {"type": "object", "additionalProperties": false, "properties": {
+            "wrapup": {"$ref": "#/components/schemas/Wrapup"},
+            "wrapups": {"type": "array", "items": {"type": "object", "required": ["participantId", "codeId"], "properties": {
+                "participantId": {"type": "string"}, "codeId": {"type": "string"}, "notes": {"type": "string"}}}},
+            "pendingWrapups": {"enum": ["keep", "system"]}, "reason": {"type": "string"}, "version": {"type": "integer"}}},
+        "Transfer": {"type": "object", "additionalProperties": false, "required": ["fromParticipantId", "to"], "properties": {
+            "fromParticipantId": {"type": "string"},
+            "to": {"oneOf": [{"type": "object", "required": ["queueId"], "properties": {"queueId": {"type": "string"}}},
+                             {"type": "object", "required": ["userId"], "properties": {"userId": {"type": "string"}}}]},
+            "contextData": {"type": "object"}, "wrapup": {"$ref": "#/components/schemas/Wrapup"}, "version": {"type": "integer"}}},
+        "Message": {"type": "object", "additionalProperties": false, "required": ["text"], "properties": {
+            "text": {"type": "string", "maxLength": 4096}, "participantId": {"type": "string"}, "version": {"type": "integer"}}},
+        "Object": {"type": "object"},
+        "StringMap": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "Code": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "name": {"type": "string"}, "description": {"type": "string"}}},
+        "Queue": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "name": {"type": "string"},
+            "acw": {"type": "object", "required": ["policy"], "properties": {
+                "policy": {"enum": ["none", "optional", "mandatory", "mandatoryTimeout", "mandatoryForcedTimeout", "agentRequested"]},
+                "timeoutMs": {"type": "integer", "minimum": 1000, "maximum": 3600000}, "defaultCodeId": {"type": "string"}}},
+            "alertingTimeoutMs": {"type": "integer"}, "autoAnswer": {"type": "boolean"},
+            "inactivityTimeoutMs": {"type": "integer"}, "serviceLevel": {"type": "object"}, "contextSchema": {"type": "object"},
+            "mediaSettings": {"type": "object"}, "wrapupCodes": {"type": "array", "items": {"type": "string"}},
+            "members": {"$ref": "#/components/schemas/Members"}}},
+        "Members": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object", "required": ["userId"],
+            "properties": {"userId": {"type": "string"}, "joined": {"type": "boolean"}}}]}},
+        "MemberPatch": {"type": "array", "items": {"type": "object", "required": ["userId"], "properties": {
+            "userId": {"type": "string"}, "joined": {"type": "boolean"}, "remove": {"type": "boolean"}}}},
+        "IdList": {"type": "array", "items": {"type": "string"}},
+        "User": {"type": "object", "additionalProperties": false, "required": ["name", "username", "roles"], "properties": {
+            "name": {"type": "string"}, "username": {"type": "string"}, "email": {"type": "string"},
+            "password": {"type": "string", "minLength": 8}, "roles": {"type": "array", "items": {"enum": ["agent", "supervisor", "admin"]}},
+            "capacity": {"type": "object", "properties": {"voice": {"type": "integer"}, "message": {"type": "integer"}}},
+            "voiceBlocksOthers": {"type": "boolean"}}},
+        "RoutingStatus": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {"status": {"enum": ["onQueue", "offQueue"]}}},
+        "Client": {"type": "object", "additionalProperties": false, "required": ["name", "scopes"], "properties": {
+            "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}},
+        "Clock": {"type": "object", "additionalProperties": false, "required": ["advanceMs"], "properties": {"advanceMs": {"type": "integer", "minimum": 0}}},
+        "Org": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}
+    })
+}
+
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for (method, path, op_id, summary, scopes, body) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut op = json!({
+            "operationId": op_id,
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "OK"},
+                "default": {"description": "A problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            }
+        });
+        if !scopes.is_empty() {
+            op["description"] = json!(format!("Scopes: {scopes}"));
+            op["security"] = json!([{"bearer": []}]);
+        }
+        if let Some(schema) = body {
+            let ct = if *op_id == "token" { "application/x-www-form-urlencoded" } else { "application/json" };
+            op["requestBody"] =
+                json!({"content": {ct: {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Switchboard native API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Writes accept If-Match and Idempotency-Key; errors are application/problem+json (see /problems/{slug})."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        }
+    })
+}

@@ -1,0 +1,8 @@
+//! Route groups of the native API, one module per resource family.
+
+pub mod admin;
+pub mod config;
+pub mod conversations;
+pub mod ops;
+pub mod token;
+pub mod users;

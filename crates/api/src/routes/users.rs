@@ -1,0 +1,209 @@
+//! `/v1/users`, `/v1/clients` and `me`: people, their routing status, and service clients.
+
+use super::config::{org_of, render, run_config};
+use crate::AppState;
+use crate::auth::{Caller, hash_secret_async, new_secret};
+use crate::extract::{RawBody, WriteMeta, json};
+use crate::problem::ApiError;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use serde_json::{Value, json};
+use switchboard_core::{ActorKind, Scope};
+use switchboard_engine::{ConfigCommand, ConfigOutcome, ConfigRequest, RoutingStatusRequest, UserSpec};
+use switchboard_wire as wire;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/users", get(list_users).post(create_user))
+        .route("/v1/users/me", get(me))
+        .route("/v1/users/{id}", get(get_user).put(update_user))
+        .route("/v1/users/{id}/routing-status", put(set_routing_status).get(get_routing_status))
+        .route("/v1/clients", get(list_clients).post(create_client))
+        .route("/v1/clients/me", get(client_me))
+}
+
+fn user_value(app: &AppState, u: &switchboard_core::config::User) -> Value {
+    json!(wire::UserView::new(u, app.engine.load_of(&u.id)))
+}
+
+async fn list_users(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&[Scope::RoutingRead])?;
+    let org = org_of(&app, &caller)?;
+    let users: Vec<Value> = org.users.values().map(|u| user_value(&app, u)).collect();
+    Ok(axum::Json(json!({"entities": users, "nextCursor": null})).into_response())
+}
+
+async fn get_user(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    if !caller.is_user(&id) {
+        caller.require(&[Scope::RoutingRead])?;
+    }
+    let org = org_of(&app, &caller)?;
+    let u = org.users.get(&id).ok_or_else(|| ApiError::not_found("user", &id))?;
+    Ok(render(&app, ConfigOutcome::User(u.clone()), false))
+}
+
+async fn me(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if caller.actor.kind != ActorKind::User {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_a_user",
+            "this token belongs to a client: use /v1/clients/me",
+        ));
+    }
+    let org = org_of(&app, &caller)?;
+    let u = org.users.get(&caller.actor.id).ok_or_else(|| ApiError::not_found("user", &caller.actor.id))?;
+    let mut v = user_value(&app, u);
+    v["scopes"] = json!(caller.actor.scopes.list());
+    v["orgId"] = json!(caller.org_id);
+    Ok(axum::Json(v).into_response())
+}
+
+async fn spec_from(b: wire::UserBody) -> Result<UserSpec, ApiError> {
+    let password_hash = match b.password {
+        Some(p) if p.chars().count() < 8 || p.len() > 256 => {
+            return Err(ApiError::invalid("/password", "must be 8 to 256 characters"));
+        }
+        Some(p) => Some(hash_secret_async(p).await?),
+        None => None,
+    };
+    Ok(UserSpec {
+        name: b.name,
+        username: b.username,
+        email: b.email,
+        password_hash,
+        roles: b.roles,
+        capacity: b.capacity,
+        voice_blocks_others: b.voice_blocks_others,
+    })
+}
+
+async fn create_user(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::UsersAdmin])?;
+    let b: wire::UserBody = json(&body)?;
+    let spec = spec_from(b).await?;
+    run_config(&app, &caller, &meta, &body, ConfigCommand::CreateUser(spec), true).await
+}
+
+async fn update_user(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::UsersAdmin])?;
+    let b: wire::UserBody = json(&body)?;
+    let spec = spec_from(b).await?;
+    run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateUser { id, spec }, false).await
+}
+
+async fn get_routing_status(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !caller.is_user(&id) {
+        caller.require(&[Scope::RoutingRead])?;
+    }
+    let org = org_of(&app, &caller)?;
+    let u = org.users.get(&id).ok_or_else(|| ApiError::not_found("user", &id))?;
+    let load = app.engine.load_of(&id);
+    Ok(axum::Json(json!({"userId": id, "status": switchboard_core::routing::presence(u, load)})).into_response())
+}
+
+async fn set_routing_status(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let own = caller.is_user(&id);
+    if !own && !caller.actor.is_supervisor_or_admin() {
+        caller.require(&[Scope::RoutingAdmin])?;
+    }
+    let b: wire::RoutingStatusBody = json(&body)?;
+    let status = match b.status {
+        wire::RoutingStatusValue::OnQueue => RoutingStatusRequest::OnQueue,
+        wire::RoutingStatusValue::OffQueue => RoutingStatusRequest::OffQueue,
+    };
+    let req = ConfigRequest {
+        org_id: caller.org_id.clone(),
+        actor: caller.actor.clone(),
+        command: ConfigCommand::SetRoutingStatus { user_id: id, status },
+        expected_version: meta.expected_version(None)?,
+        idempotency: meta.idempotency(&caller, &body),
+    };
+    let now = app.engine.now();
+    let out = app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let ConfigOutcome::User(u) = out else { return Err(ApiError::internal("unexpected outcome")) };
+    let load = app.engine.load_of(&u.id);
+    Ok(axum::Json(
+        json!({"userId": u.id, "status": switchboard_core::routing::presence(&u, load), "version": u.version}),
+    )
+    .into_response())
+}
+
+async fn list_clients(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    let org = org_of(&app, &caller)?;
+    let clients: Vec<Value> = org.clients.values().map(|c| json!(wire::ClientView::new(c, None))).collect();
+    Ok(axum::Json(json!({"entities": clients, "nextCursor": null})).into_response())
+}
+
+async fn create_client(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    let b: wire::ClientBody = json(&body)?;
+    for (i, s) in b.scopes.iter().enumerate() {
+        if Scope::parse(s).is_none() {
+            return Err(ApiError::invalid(&format!("/scopes/{i}"), &format!("unknown scope {s:?}")));
+        }
+    }
+    if b.scopes.is_empty() {
+        return Err(ApiError::invalid("/scopes", "give at least one scope"));
+    }
+    let secret = new_secret();
+    let secret_hash = hash_secret_async(secret.clone()).await?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let cmd = ConfigCommand::CreateClient { id, name: b.name, scopes: b.scopes, secret_hash };
+    let req = ConfigRequest {
+        org_id: caller.org_id.clone(),
+        actor: caller.actor.clone(),
+        command: cmd,
+        expected_version: None,
+        idempotency: meta.idempotency(&caller, &body),
+    };
+    let now = app.engine.now();
+    let out = app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let ConfigOutcome::Client(c) = out else { return Err(ApiError::internal("unexpected outcome")) };
+    Ok((StatusCode::CREATED, axum::Json(json!(wire::ClientView::new(&c, Some(&secret))))).into_response())
+}
+
+async fn client_me(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if caller.actor.kind != ActorKind::Client {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_a_client",
+            "this token belongs to a user: use /v1/users/me",
+        ));
+    }
+    let org = org_of(&app, &caller)?;
+    let c = org.clients.get(&caller.actor.id).ok_or_else(|| ApiError::not_found("client", &caller.actor.id))?;
+    let mut v = json!(wire::ClientView::new(c, None));
+    v["orgId"] = json!(caller.org_id);
+    v["bootstrap"] = json!(caller.bootstrap);
+    Ok(axum::Json(v).into_response())
+}

@@ -1,0 +1,154 @@
+//! Wires a server: opens the store, keeps the token key and default org in the store's meta, starts the
+//! engine, ensures the bootstrap admin client, optionally seeds the demo org, and serves HTTP.
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use switchboard_api::{ApiConfig, AppState, Metrics, TokenSigner, auth};
+use switchboard_engine::{Clock, ConfigCommand, Engine, ManualClock, SystemClock};
+use switchboard_store::{CommitBatch, Store};
+use switchboard_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub manual_clock: bool,
+    pub demo: bool,
+    pub admin_client_id: String,
+    /// `None`: keep the existing client, or create one with a random secret printed once.
+    pub admin_client_secret: Option<String>,
+    pub token_ttl_secs: i64,
+    pub password_grant: bool,
+}
+
+impl ServeConfig {
+    pub fn new(db: PathBuf) -> Self {
+        ServeConfig {
+            db,
+            listen: "127.0.0.1:8080".parse().expect("a valid address"),
+            manual_clock: false,
+            demo: false,
+            admin_client_id: "admin".into(),
+            admin_client_secret: None,
+            token_ttl_secs: 3600,
+            password_grant: true,
+        }
+    }
+}
+
+/// A running server: its address, its engine, and how to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub engine: Arc<Engine>,
+    pub default_org: String,
+    /// Lines to show the person who started it (credentials created now, demo logins).
+    pub notes: Vec<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, stops the writer and releases the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.context("server task")??;
+        }
+        self.engine.shutdown().await;
+        Ok(())
+    }
+
+    /// Serves until the task ends (Ctrl-C handled by the caller through `stop`).
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        if let Some(t) = self.task.as_mut() {
+            (&mut *t).await.context("server task")??;
+        }
+        Ok(())
+    }
+}
+
+const TOKEN_KEY_META: &str = "token_key";
+const DEFAULT_ORG_META: &str = "default_org";
+
+fn meta_or_init(store: &dyn Store, key: &str, make: impl FnOnce() -> String) -> anyhow::Result<String> {
+    if let Some(v) = store.get_meta(key)? {
+        return Ok(v);
+    }
+    let v = make();
+    store.commit(&CommitBatch { meta: vec![(key.to_string(), v.clone())], ..Default::default() })?;
+    Ok(v)
+}
+
+pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow::Result<RunningServer> {
+    let db = config.db.clone();
+    let store: Arc<dyn Store> = Arc::new(
+        tokio::task::spawn_blocking(move || SqliteStore::open(&db))
+            .await?
+            .with_context(|| format!("opening the database {}", config.db.display()))?,
+    );
+    let token_key = meta_or_init(store.as_ref(), TOKEN_KEY_META, || {
+        format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    })?;
+    let default_org = meta_or_init(store.as_ref(), DEFAULT_ORG_META, || uuid::Uuid::now_v7().to_string())?;
+    let clock: Arc<dyn Clock> = if config.manual_clock {
+        Arc::new(ManualClock::new(switchboard_core::Timestamp(switchboard_engine::wall_clock_ms())))
+    } else {
+        Arc::new(SystemClock)
+    };
+    let engine = Arc::new(Engine::start(store, clock).context("starting the engine")?);
+    let mut notes = Vec::new();
+    if engine.org(&default_org).is_none() {
+        engine.configure_as_system(&default_org, ConfigCommand::CreateOrg { name: "Default".into() }).await?;
+    }
+    let admin_secret = match (&config.admin_client_secret, config.demo) {
+        (Some(s), _) => Some(s.clone()),
+        (None, true) => Some(crate::demo::DEMO_ADMIN_SECRET.to_string()),
+        (None, false) => None,
+    };
+    if engine.find_client(&config.admin_client_id).is_none() {
+        let secret = admin_secret.clone().unwrap_or_else(auth::new_secret);
+        if config.admin_client_secret.is_none() {
+            notes.push(format!(
+                "bootstrap admin client created: client_id={} client_secret={secret} (shown once)",
+                config.admin_client_id
+            ));
+        }
+        let cmd = ConfigCommand::CreateClient {
+            id: config.admin_client_id.clone(),
+            name: "Bootstrap admin".into(),
+            scopes: vec!["admin".into()],
+            secret_hash: auth::hash_secret_async(secret).await.map_err(|e| anyhow::anyhow!("{}", e.detail))?,
+        };
+        engine.configure_as_system(&default_org, cmd).await?;
+    }
+    if config.demo {
+        notes.extend(crate::demo::seed_if_empty(&engine, &default_org).await?);
+    }
+    let state = AppState {
+        engine: engine.clone(),
+        signer: TokenSigner::new(token_key.into_bytes()),
+        config: Arc::new(ApiConfig {
+            bootstrap_client_id: Some(config.admin_client_id.clone()),
+            token_ttl_secs: config.token_ttl_secs,
+            password_grant: config.password_grant,
+            ..ApiConfig::default()
+        }),
+        metrics: Arc::new(Metrics::default()),
+    };
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?,
+    };
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(switchboard_api::serve(listener, state, async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningServer { addr, engine, default_org, notes, shutdown: Some(tx), task: Some(task) })
+}

@@ -1,0 +1,229 @@
+//! `SqliteStore` against the shared conformance suite, plus what only a file-backed store can show:
+//! durability across reopen, idempotent migrations, atomic batches, concurrent readers and writer.
+
+use std::sync::Arc;
+
+use switchboard_store::conformance::{self, conversation, event, timer};
+use switchboard_store::{
+    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, EntityRow, IdempotencyRow, Store, StoreResult,
+    StoredEvent, TimerRow,
+};
+use switchboard_store_sqlite::{MigrationReport, SqliteStore, latest_version, migrate};
+use tempfile::TempDir;
+
+/// A store in its own temporary directory, deleted when the store is dropped. Field order matters:
+/// the connections close before the directory is removed.
+struct TempStore {
+    store: SqliteStore,
+    _dir: TempDir,
+}
+
+impl TempStore {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("switchboard.db")).expect("open store");
+        TempStore { store, _dir: dir }
+    }
+}
+
+impl Store for TempStore {
+    fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
+        self.store.commit(batch)
+    }
+    fn last_seq(&self) -> StoreResult<u64> {
+        self.store.last_seq()
+    }
+    fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        self.store.get_meta(key)
+    }
+    fn load_entities(&self) -> StoreResult<Vec<EntityRow>> {
+        self.store.load_entities()
+    }
+    fn load_open_conversations(&self) -> StoreResult<Vec<ConversationRow>> {
+        self.store.load_open_conversations()
+    }
+    fn load_timers(&self) -> StoreResult<Vec<TimerRow>> {
+        self.store.load_timers()
+    }
+    fn conversation(&self, org_id: &str, id: &str) -> StoreResult<Option<ConversationRow>> {
+        self.store.conversation(org_id, id)
+    }
+    fn list_conversations(&self, org_id: &str, filter: &ConversationFilter) -> StoreResult<ConversationPage> {
+        self.store.list_conversations(org_id, filter)
+    }
+    fn conversation_events(
+        &self,
+        org_id: &str,
+        conversation_id: &str,
+        after: u64,
+        event_type: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        self.store.conversation_events(org_id, conversation_id, after, event_type, limit)
+    }
+    fn events_after(&self, org_id: &str, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+        self.store.events_after(org_id, after, limit)
+    }
+    fn idempotency(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
+        self.store.idempotency(org_id, key)
+    }
+    fn counts(&self) -> StoreResult<(u64, u64)> {
+        self.store.counts()
+    }
+}
+
+#[test]
+fn sqlite_store_passes_conformance() {
+    conformance::run_all(TempStore::new);
+}
+
+fn sample_batch() -> CommitBatch {
+    CommitBatch {
+        events: vec![event(1, "org-a", Some("c1"), "created"), event(2, "org-a", Some("c1"), "note")],
+        conversations: vec![conversation("org-a", "c1", "active", "voice", &["queue:q1", "user:u1"])],
+        timers_upsert: vec![timer("org-a", "c1", "alert", 500, 1)],
+        entities_upsert: vec![conformance::entity("org-a", "queue", "q1", 3)],
+        idempotency: vec![IdempotencyRow {
+            org_id: "org-a".into(),
+            key: "k".into(),
+            request_hash: "h".into(),
+            response: "r".into(),
+            expires_at_ms: 9,
+        }],
+        meta: vec![("clock".into(), "42".into())],
+        ..Default::default()
+    }
+}
+
+fn assert_sample(store: &SqliteStore) {
+    assert_eq!(store.last_seq().unwrap(), 2);
+    assert_eq!(store.counts().unwrap(), (1, 2));
+    assert_eq!(store.events_after("org-a", 0, 10).unwrap().len(), 2);
+    let c1 = store.conversation("org-a", "c1").unwrap().expect("conversation survives");
+    assert_eq!(c1, conversation("org-a", "c1", "active", "voice", &["queue:q1", "user:u1"]));
+    let by_ref = ConversationFilter { refs: vec!["user:u1".into()], limit: 10, ..Default::default() };
+    assert_eq!(store.list_conversations("org-a", &by_ref).unwrap().rows.len(), 1);
+    assert_eq!(store.load_timers().unwrap(), vec![timer("org-a", "c1", "alert", 500, 1)]);
+    assert_eq!(store.load_entities().unwrap().len(), 1);
+    assert!(store.idempotency("org-a", "k").unwrap().is_some());
+    assert_eq!(store.get_meta("clock").unwrap().as_deref(), Some("42"));
+}
+
+#[test]
+fn data_survives_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.commit(&sample_batch()).unwrap();
+        assert_sample(&store);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_sample(&store);
+    // Positions continue after a reopen: a new conversation still lists first.
+    store
+        .commit(&CommitBatch {
+            conversations: vec![conversation("org-a", "c2", "active", "chat", &[])],
+            ..Default::default()
+        })
+        .unwrap();
+    let page = store.list_conversations("org-a", &ConversationFilter { limit: 10, ..Default::default() }).unwrap();
+    let ids: Vec<&str> = page.rows.iter().map(|(_, r)| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["c2", "c1"]);
+}
+
+#[test]
+fn migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    let latest = latest_version();
+    assert!(latest >= 1);
+    assert_eq!(migrate(&path).unwrap(), MigrationReport { from_version: 0, to_version: latest });
+    assert_eq!(migrate(&path).unwrap(), MigrationReport { from_version: latest, to_version: latest });
+
+    let first = SqliteStore::open(&path).unwrap();
+    assert_eq!(first.schema_version().unwrap(), latest);
+    first.commit(&sample_batch()).unwrap();
+    drop(first);
+    let second = SqliteStore::open(&path).unwrap();
+    assert_eq!(second.schema_version().unwrap(), latest);
+    assert_sample(&second);
+    assert!(second.database_bytes() > 0);
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    migrate(&path).unwrap();
+    // Pretend a later build migrated the file.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", latest_version() + 1).unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).err().expect("a newer schema must not be opened");
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+#[test]
+fn failed_batch_leaves_nothing_written() {
+    let store = TempStore::new();
+    let mut batch = sample_batch();
+    // The second event reuses the first one's seq: the primary key rejects it after everything before
+    // it in the transaction has been written.
+    batch.events.push(event(1, "org-a", Some("c1"), "dup"));
+    assert!(store.commit(&batch).is_err());
+    assert_eq!(store.counts().unwrap(), (0, 0));
+    assert_eq!(store.last_seq().unwrap(), 0);
+    assert_eq!(store.conversation("org-a", "c1").unwrap(), None);
+    assert!(store.load_timers().unwrap().is_empty());
+    assert!(store.load_entities().unwrap().is_empty());
+    assert_eq!(store.get_meta("clock").unwrap(), None);
+    assert_eq!(store.idempotency("org-a", "k").unwrap(), None);
+
+    // The writer is usable again after the rollback.
+    store.commit(&sample_batch()).unwrap();
+    assert_sample(&store.store);
+}
+
+#[test]
+fn readers_run_alongside_the_writer() {
+    let store = Arc::new(TempStore::new());
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            for seq in 1..=200u64 {
+                let id = format!("c{seq}");
+                let batch = CommitBatch {
+                    events: vec![event(seq, "org-a", Some(&id), "created")],
+                    conversations: vec![conversation("org-a", &id, "active", "voice", &["queue:q1"])],
+                    ..Default::default()
+                };
+                store.commit(&batch).unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let mut last = 0;
+                while last < 200 {
+                    // What a reader sees only grows, and a committed event's conversation is there.
+                    let seq = store.last_seq().unwrap();
+                    assert!(seq >= last);
+                    last = seq;
+                    if seq > 0 {
+                        assert!(store.conversation("org-a", &format!("c{seq}")).unwrap().is_some());
+                    }
+                    let filter = ConversationFilter { refs: vec!["queue:q1".into()], limit: 5, ..Default::default() };
+                    assert!(store.list_conversations("org-a", &filter).unwrap().rows.len() <= 5);
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    assert_eq!(store.counts().unwrap(), (200, 200));
+}
