@@ -46,17 +46,16 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::bad_request("a JSON request body is required"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    // Syntax first: serde_json reports some type errors (e.g. a number for an enum) as syntax errors.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
-        let code = if inner.is_syntax() || inner.is_eof() { "malformed_json" } else { "invalid_body" };
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            code,
-            format!("{}{}", if pointer.is_empty() { String::new() } else { format!("{pointer}: ") }, inner),
-        )
-        .with("violations", serde_json::json!([{ "pointer": pointer, "message": inner.to_string() }]))
+        let at = if pointer.is_empty() { String::new() } else { format!("{pointer}: ") };
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("{at}{inner}"))
+            .with("violations", serde_json::json!([{ "pointer": pointer, "message": inner.to_string() }]))
     })
 }
 

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `switchboard` server on port 0, real HTTP, real SQLite, manual clock.
+
+mod auth;
+mod bad_input;
+mod harness;
+mod lifecycle;
+mod routing;
+mod timers;
