@@ -3,8 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-/// (method, path, operationId, summary, scopes, request body schema)
-pub const OPERATIONS: &[(&str, &str, &str, &str, &str, Option<&str>)] = &[
+/// One documented operation: (method, path, operationId, summary, scopes, request body schema).
+pub type Operation = (&'static str, &'static str, &'static str, &'static str, &'static str, Option<&'static str>);
+
+pub const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/oauth/token",

@@ -45,6 +45,8 @@ enum Cmd {
         #[arg(long, env = "SWITCHBOARD_DISABLE_PASSWORD_GRANT")]
         disable_password_grant: bool,
     },
+    /// Run the load generator against a fresh (or a given loopback) server and write a JSON report.
+    Bench(switchboard_cli::bench::BenchArgs),
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
@@ -103,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
                     running.stop().await?;
                 }
             }
+        }
+        Cmd::Bench(args) => {
+            let report = switchboard_cli::bench::run(args).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Cmd::Migrate { db } => {
             println!("migrating {} ...", db.display());

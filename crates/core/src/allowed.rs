@@ -33,9 +33,12 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
             let may_set = actor.may_set_wrapup(p)
                 && (actor.has_scope(Scope::WrapupWrite) || actor.kind == crate::model::ActorKind::System);
             match w.status {
-                WrapupStatus::NotStarted if may_set && p.state == ParticipantState::Connected => {
-                    out.push("setWrapup");
-                    if w.policy == AcwPolicy::AgentRequested && acts {
+                WrapupStatus::NotStarted if p.state == ParticipantState::Connected => {
+                    if may_set {
+                        out.push("setWrapup");
+                    }
+                    // Like `decide`: requesting ACW is acting on the participant, not a wrap-up write.
+                    if w.policy == AcwPolicy::AgentRequested && writes && acts {
                         out.push("requestAcw");
                     }
                 }
@@ -53,7 +56,8 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
         }
         if p.purpose == Purpose::Acd
             && p.state == ParticipantState::Queued
-            && (actor.is_supervisor_or_admin() || actor.kind == crate::model::ActorKind::Client && writes)
+            && (actor.is_supervisor_or_admin()
+                || actor.kind == crate::model::ActorKind::Client && actor.has_scope(Scope::ConversationsWrite))
         {
             out.push("transfer");
         }
@@ -65,7 +69,7 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
         && writes
         && (actor.is_supervisor_or_admin()
             || conv.participants.iter().any(|p| actor.is_own(p))
-            || actor.kind == crate::model::ActorKind::Client)
+            || actor.kind == crate::model::ActorKind::Client && actor.has_scope(Scope::ConversationsWrite))
     {
         out.push("updateAttributes");
     }

@@ -169,10 +169,10 @@ impl Queue {
             }
             _ => {}
         }
-        if let Some(d) = &acw.default_code_id {
-            if !self.wrapup_codes.contains(d) {
-                v.push(Violation::new("/acw/defaultCodeId", "must be one of the queue's wrap-up codes"));
-            }
+        if let Some(d) = &acw.default_code_id
+            && !self.wrapup_codes.contains(d)
+        {
+            v.push(Violation::new("/acw/defaultCodeId", "must be one of the queue's wrap-up codes"));
         }
         for (i, c) in self.wrapup_codes.iter().enumerate() {
             if is_system_code(c) {

@@ -96,12 +96,11 @@ pub fn evolve(conv: &mut Conversation, e: &Event) {
                     tried = p.acd_id.clone().zip(p.user_id.clone());
                 }
             }
-            if let Some((acd_id, user_id)) = tried {
-                if let Some(acd) = conv.participant_mut(&acd_id) {
-                    if !acd.tried_user_ids.contains(&user_id) {
-                        acd.tried_user_ids.push(user_id);
-                    }
-                }
+            if let Some((acd_id, user_id)) = tried
+                && let Some(acd) = conv.participant_mut(&acd_id)
+                && !acd.tried_user_ids.contains(&user_id)
+            {
+                acd.tried_user_ids.push(user_id);
             }
         }
         EventData::OfferWithdrawn { participant_id } => {

@@ -143,10 +143,15 @@ pub enum ActorKind {
 #[serde(rename_all = "camelCase")]
 pub struct Amendment {
     pub status: WrapupStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_id: Option<CodeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<ActorRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
 }
 
@@ -155,23 +160,36 @@ pub struct Amendment {
 #[serde(rename_all = "camelCase")]
 pub struct Wrapup {
     pub policy: AcwPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_code_id: Option<CodeId>,
     pub status: WrapupStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_id: Option<CodeId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     pub provisional: bool,
     pub requested_by_agent: bool,
     /// True once the wrap-up went `pending`: a code was expected from someone.
     pub expected: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acw_started_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acw_ended_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_by: Option<ActorRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amended_from: Vec<Amendment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amendable_until: Option<Timestamp>,
 }
 
@@ -206,30 +224,47 @@ pub struct Participant {
     pub id: ParticipantId,
     pub communication_id: String,
     pub purpose: Purpose,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<QueueId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub state: ParticipantState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<StateReason>,
     pub held: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_since: Option<Timestamp>,
     pub withdrawn: bool,
     pub abandoned: bool,
     /// A direct-to-user offer (not routed from an acd).
     pub direct: bool,
     /// For agents offered from a queue: the acd participant the offer came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acd_id: Option<ParticipantId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerting_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerting_deadline: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disconnected_at: Option<Timestamp>,
     /// For acd participants: agents who declined, timed out or were withdrawn from this entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tried_user_ids: Vec<UserId>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup: Option<Wrapup>,
 }
 
@@ -283,7 +318,9 @@ impl Participant {
 #[serde(rename_all = "camelCase")]
 pub struct Disposition {
     pub code_id: CodeId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     pub set_by: ActorRef,
     pub set_at: Timestamp,
@@ -295,21 +332,29 @@ pub struct Conversation {
     pub id: ConversationId,
     pub org_id: OrgId,
     pub media_type: MediaType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<Channel>,
     pub direction: Direction,
     pub version: u64,
     pub started_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<EndReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Timestamp>,
     /// Time of the last applied command: a timer firing never happens before it.
     pub last_event_at: Timestamp,
     pub attributes: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<Disposition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactivity_deadline: Option<Timestamp>,
     /// Where a direct offer falls back to when nobody answers and no acd queue was visited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_queue_id: Option<QueueId>,
     pub transfer_count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<Participant>,
 }
 

@@ -15,13 +15,22 @@ pub struct Waiting {
     pub tried_user_ids: Vec<UserId>,
 }
 
+/// An offer alerting now: withdrawn when its agent goes offQueue or leaves the offer's queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertingOffer {
+    pub user_id: UserId,
+    pub participant_id: ParticipantId,
+    pub queue_id: Option<QueueId>,
+    pub direct: bool,
+}
+
 /// What one conversation contributes to routing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {
     /// One entry per agent participant that counts toward its user's load.
     pub loads: Vec<(UserId, MediaType)>,
     /// Offers currently alerting, per user (withdrawn when the agent goes offQueue or leaves the queue).
-    pub alerting: Vec<(UserId, ParticipantId, Option<QueueId>, bool)>,
+    pub alerting: Vec<AlertingOffer>,
     /// Acd entries queued with no agent alerting.
     pub waiting: Vec<Waiting>,
 }
@@ -29,16 +38,21 @@ pub struct Footprint {
 pub fn footprint(conv: &Conversation) -> Footprint {
     let mut f = Footprint::default();
     for p in &conv.participants {
-        if p.purpose == Purpose::Agent {
-            if let Some(u) = &p.user_id {
-                let counts = matches!(p.state, ParticipantState::Alerting | ParticipantState::Connected)
-                    || (p.state == ParticipantState::Disconnected && p.wrapup_pending());
-                if counts {
-                    f.loads.push((u.clone(), conv.media_type));
-                }
-                if p.state == ParticipantState::Alerting {
-                    f.alerting.push((u.clone(), p.id.clone(), p.queue_id.clone(), p.direct));
-                }
+        if p.purpose == Purpose::Agent
+            && let Some(u) = &p.user_id
+        {
+            let counts = matches!(p.state, ParticipantState::Alerting | ParticipantState::Connected)
+                || (p.state == ParticipantState::Disconnected && p.wrapup_pending());
+            if counts {
+                f.loads.push((u.clone(), conv.media_type));
+            }
+            if p.state == ParticipantState::Alerting {
+                f.alerting.push(AlertingOffer {
+                    user_id: u.clone(),
+                    participant_id: p.id.clone(),
+                    queue_id: p.queue_id.clone(),
+                    direct: p.direct,
+                });
             }
         }
         if p.purpose == Purpose::Acd && p.state == ParticipantState::Queued {

@@ -39,23 +39,23 @@ pub struct DueTimer {
 pub fn due_timers(conv: &Conversation) -> Vec<DueTimer> {
     let mut out = Vec::new();
     for p in &conv.participants {
-        if p.state == ParticipantState::Alerting {
-            if let Some(due_at) = p.alerting_deadline {
-                out.push(DueTimer { kind: TimerKind::Alerting { participant_id: p.id.clone() }, due_at });
-            }
+        if p.state == ParticipantState::Alerting
+            && let Some(due_at) = p.alerting_deadline
+        {
+            out.push(DueTimer { kind: TimerKind::Alerting { participant_id: p.id.clone() }, due_at });
         }
-        if let Some(w) = &p.wrapup {
-            if w.status == WrapupStatus::Pending {
-                if let Some(due_at) = w.deadline {
-                    out.push(DueTimer { kind: TimerKind::WrapupDeadline { participant_id: p.id.clone() }, due_at });
-                }
-            }
+        if let Some(w) = &p.wrapup
+            && w.status == WrapupStatus::Pending
+            && let Some(due_at) = w.deadline
+        {
+            out.push(DueTimer { kind: TimerKind::WrapupDeadline { participant_id: p.id.clone() }, due_at });
         }
     }
-    if conv.media_type == MediaType::Message && conv.ended_at.is_none() {
-        if let Some(due_at) = conv.inactivity_deadline {
-            out.push(DueTimer { kind: TimerKind::Inactivity, due_at });
-        }
+    if conv.media_type == MediaType::Message
+        && conv.ended_at.is_none()
+        && let Some(due_at) = conv.inactivity_deadline
+    {
+        out.push(DueTimer { kind: TimerKind::Inactivity, due_at });
     }
     out
 }

@@ -7,8 +7,8 @@ use crate::requests::{ConfigCommand, ConfigOutcome, QueueSpec, RoutingStatusRequ
 use crate::state::State;
 use std::sync::Arc;
 use switchboard_core::config::{
-    Capacity, Client, DEFAULT_ALERTING_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, OrgSettings, Queue, RoutingStatus,
-    User, WrapupCode,
+    Client, DEFAULT_ALERTING_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, OrgSettings, Queue, RoutingStatus, User,
+    WrapupCode,
 };
 use switchboard_core::{Rejection, Violation};
 
@@ -115,7 +115,8 @@ impl State {
                     .filter(|w| w.org_id == org_id && w.waiting.queue_id == id)
                     .map(|w| w.conversation_id.clone())
                     .collect();
-                let alerting = self.alerting.values().flatten().any(|(_, _, q, _)| q.as_deref() == Some(id.as_str()));
+                let alerting =
+                    self.alerting.values().flatten().any(|(_, o)| o.queue_id.as_deref() == Some(id.as_str()));
                 if !queued.is_empty() || alerting {
                     return Err(conflict(
                         "queue_has_conversations",
@@ -328,7 +329,7 @@ fn build_user(id: String, version: u64, spec: UserSpec, routing_status: RoutingS
         email: spec.email,
         password_hash: spec.password_hash,
         roles,
-        capacity: spec.capacity.unwrap_or_else(Capacity::default),
+        capacity: spec.capacity.unwrap_or_default(),
         voice_blocks_others: spec.voice_blocks_others,
         routing_status,
         version,

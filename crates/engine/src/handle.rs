@@ -40,12 +40,11 @@ impl Engine {
     /// Loads state from the store and starts the writer thread. With a manual clock, engine time resumes
     /// where it stood when the server stopped.
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
-        if let Some(manual) = clock.as_manual() {
-            if let Some(saved) = store.get_meta(worker::MANUAL_CLOCK_META)?.and_then(|v| v.parse::<i64>().ok()) {
-                if saved > manual.now().0 {
-                    manual.set(Timestamp(saved));
-                }
-            }
+        if let Some(manual) = clock.as_manual()
+            && let Some(saved) = store.get_meta(worker::MANUAL_CLOCK_META)?.and_then(|v| v.parse::<i64>().ok())
+            && saved > manual.now().0
+        {
+            manual.set(Timestamp(saved));
         }
         let mut state = State::boot(store.clone(), clock.clone())?;
         let view = Arc::new(RwLock::new(View::default()));
@@ -103,6 +102,11 @@ impl Engine {
     /// Moves a manual clock and returns once every due timer (and what it caused) has committed.
     pub async fn advance_clock(&self, ms: i64) -> Result<ClockOutcome, EngineError> {
         self.call(|tx| Msg::AdvanceClock(ms, tx)).await
+    }
+
+    /// One durable insert + update through the writer (the store ceiling the benchmark compares against).
+    pub async fn ceiling_probe(&self, n: u64) -> Result<(), EngineError> {
+        self.call(|tx| Msg::CeilingProbe(n, tx)).await
     }
 
     pub fn now(&self) -> Timestamp {

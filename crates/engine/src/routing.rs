@@ -9,6 +9,9 @@ use switchboard_core::{Actor, Command, MediaType, Timestamp};
 impl State {
     /// Offers waiting acd entries (oldest first across queues) to the best eligible agent.
     pub fn route(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
         let now = self.clock.now();
         let entries: Vec<_> = self.waiting.iter().map(|(k, w)| (*k, w.clone())).collect();
         let mut exhausted: HashSet<(String, MediaType)> = HashSet::new();
@@ -62,10 +65,11 @@ impl State {
     pub fn withdraw_offers(&mut self, org_id: &str, user_id: &str, only_queue: Option<&str>) {
         let offers: Vec<_> = self.alerting.get(user_id).cloned().unwrap_or_default();
         let system = Actor::system();
-        for (conv_id, pid, queue, direct) in offers {
-            if direct || (only_queue.is_some() && queue.as_deref() != only_queue) {
+        for (conv_id, offer) in offers {
+            if offer.direct || (only_queue.is_some() && offer.queue_id.as_deref() != only_queue) {
                 continue;
             }
+            let pid = offer.participant_id;
             if let Ok(Some(conv)) = self.load(org_id, &conv_id) {
                 let cmd = Command::WithdrawOffer { participant_id: pid };
                 if let Err(e) = self.run(org_id, Some(conv), &cmd, &system, false) {

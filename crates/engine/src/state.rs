@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use switchboard_core::config::{Client, OrgSettings, Queue, User, WrapupCode};
-use switchboard_core::routing::{Footprint, Waiting, footprint};
+use switchboard_core::routing::{AlertingOffer, Footprint, Waiting, footprint};
 use switchboard_core::timers::{TimerKind, due_timers};
 use switchboard_core::{Actor, AgentEffect, Command, Conversation, Ctx, Decision, Event, Load, Timestamp, decide};
 use switchboard_store::{CommitBatch, ConversationRow, EntityRow, IdempotencyRow, Store, StoredEvent, TimerRow};
@@ -38,12 +38,14 @@ pub struct State {
     pub waiting: BTreeMap<(i64, u64), WaitingRef>,
     waiting_keys: HashMap<(String, String), (i64, u64)>,
     next_wait_ord: u64,
-    /// user id -> (conversation id, participant id, queue id, direct) of offers alerting now.
-    pub alerting: HashMap<String, Vec<(String, String, Option<String>, bool)>>,
+    /// user id -> (conversation id, offer) for offers alerting now.
+    pub alerting: HashMap<String, Vec<(String, AlertingOffer)>>,
     pub timers: TimerWheel,
     next_seq: u64,
     pub batch: CommitBatch,
     pub idem_pending: HashMap<(String, String), IdempotencyRow>,
+    /// Index of each conversation's row in `batch.conversations` (a conversation is written once per batch).
+    batch_rows: HashMap<String, usize>,
     pub touched_orgs: HashSet<String>,
     pub touched_users: HashSet<String>,
 }
@@ -71,6 +73,7 @@ impl State {
             next_seq: store.last_seq()? + 1,
             batch: CommitBatch::default(),
             idem_pending: HashMap::new(),
+            batch_rows: HashMap::new(),
             touched_orgs: HashSet::new(),
             touched_users: HashSet::new(),
         };
@@ -156,19 +159,10 @@ impl State {
             self.next_seq += 1;
             self.batch.events.push(conversation_event(seq, org_id, &conv.id, e));
         }
-        let mut refs: Vec<String> = Vec::new();
-        for p in &conv.participants {
-            if let Some(q) = &p.queue_id {
-                refs.push(format!("queue:{q}"));
-            }
-            if let Some(u) = &p.user_id {
-                refs.push(format!("user:{u}"));
-            }
-        }
-        refs.sort();
-        refs.dedup();
-        self.batch.conversations.retain(|r| r.id != conv.id);
-        self.batch.conversations.push(ConversationRow {
+        // Refs only grow: send the store just the new ones (most commands add none).
+        let old_refs = old.map(refs_of).unwrap_or_default();
+        let refs: Vec<String> = refs_of(&conv).into_iter().filter(|r| !old_refs.contains(r)).collect();
+        let row = ConversationRow {
             org_id: org_id.to_string(),
             id: conv.id.clone(),
             state: state_name(&conv).into(),
@@ -177,7 +171,18 @@ impl State {
             started_at_ms: conv.started_at.0,
             doc: serde_json::to_string(&*conv).expect("a conversation always serializes"),
             refs,
-        });
+        };
+        match self.batch_rows.get(&conv.id) {
+            Some(&i) => {
+                let mut row = row;
+                row.refs.extend(std::mem::take(&mut self.batch.conversations[i].refs));
+                self.batch.conversations[i] = row;
+            }
+            None => {
+                self.batch_rows.insert(conv.id.clone(), self.batch.conversations.len());
+                self.batch.conversations.push(row);
+            }
+        }
         self.diff_timers(org_id, old, &conv);
         self.reindex(&conv.id, Some(&conv), now);
         for effect in d.effects {
@@ -250,13 +255,13 @@ impl State {
             }
             self.touched_users.insert(u.clone());
         }
-        for (u, pid, _, _) in &old.alerting {
-            if let Some(list) = self.alerting.get_mut(u) {
-                list.retain(|(c, p, _, _)| !(c == conv_id && p == pid));
+        for o in &old.alerting {
+            if let Some(list) = self.alerting.get_mut(&o.user_id) {
+                list.retain(|(c, x)| !(c == conv_id && x.participant_id == o.participant_id));
             }
         }
-        for (u, pid, q, direct) in &new.alerting {
-            self.alerting.entry(u.clone()).or_default().push((conv_id.to_string(), pid.clone(), q.clone(), *direct));
+        for o in &new.alerting {
+            self.alerting.entry(o.user_id.clone()).or_default().push((conv_id.to_string(), o.clone()));
         }
         let mut keep = HashSet::new();
         for w in &new.waiting {
@@ -276,10 +281,10 @@ impl State {
         }
         for w in &old.waiting {
             let k = (conv_id.to_string(), w.acd_id.clone());
-            if !keep.contains(&k) {
-                if let Some(key) = self.waiting_keys.remove(&k) {
-                    self.waiting.remove(&key);
-                }
+            if !keep.contains(&k)
+                && let Some(key) = self.waiting_keys.remove(&k)
+            {
+                self.waiting.remove(&key);
             }
         }
         if new != Footprint::default() {
@@ -344,6 +349,7 @@ impl State {
     pub fn after_commit(&mut self) {
         self.convs.retain(|_, c| c.closed_at.is_none());
         self.idem_pending.clear();
+        self.batch_rows.clear();
     }
 }
 
@@ -362,16 +368,22 @@ fn json_str<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-/// The event envelope readers get: `{seq, id, orgId, conversationId, type, version, at, actor, data}`.
+/// The event envelope readers get: `{seq, id, orgId, conversationId, version, at, actor, type, data}`.
+/// Written by splicing one serialization of `{type, data}` behind the header fields: building a JSON tree
+/// per event was the writer thread's largest allocation cost.
 fn conversation_event(seq: u64, org_id: &str, conv_id: &str, e: &Event) -> StoredEvent {
-    let mut v = serde_json::to_value(e).expect("events serialize");
     let id = uuid::Uuid::now_v7().to_string();
-    if let Value::Object(m) = &mut v {
-        m.insert("seq".into(), json!(seq));
-        m.insert("id".into(), json!(id));
-        m.insert("orgId".into(), json!(org_id));
-        m.insert("conversationId".into(), json!(conv_id));
-    }
+    let data = serde_json::to_string(&e.data).expect("events serialize");
+    let str_json = |s: &str| serde_json::to_string(s).expect("strings serialize");
+    let body = format!(
+        "{{\"seq\":{seq},\"id\":\"{id}\",\"orgId\":{},\"conversationId\":{},\"version\":{},\"at\":\"{}\",\"actor\":{},{}",
+        str_json(org_id),
+        str_json(conv_id),
+        e.version,
+        e.at,
+        serde_json::to_string(&e.actor).expect("actors serialize"),
+        &data[1..]
+    );
     StoredEvent {
         seq,
         id,
@@ -379,6 +391,22 @@ fn conversation_event(seq: u64, org_id: &str, conv_id: &str, e: &Event) -> Store
         conversation_id: Some(conv_id.to_string()),
         event_type: e.data.type_name().to_string(),
         at_ms: e.at.0,
-        body: v.to_string(),
+        body,
     }
+}
+
+/// Listing keys of a conversation: its queues and users.
+fn refs_of(c: &Conversation) -> Vec<String> {
+    let mut refs: Vec<String> = Vec::new();
+    for p in &c.participants {
+        if let Some(q) = &p.queue_id {
+            refs.push(format!("queue:{q}"));
+        }
+        if let Some(u) = &p.user_id {
+            refs.push(format!("user:{u}"));
+        }
+    }
+    refs.sort();
+    refs.dedup();
+    refs
 }

@@ -23,6 +23,8 @@ pub enum Msg {
     Conversation(Box<ConversationRequest>, oneshot::Sender<Result<ConversationOutcome, EngineError>>),
     Config(Box<ConfigRequest>, oneshot::Sender<Result<ConfigOutcome, EngineError>>),
     AdvanceClock(i64, oneshot::Sender<Result<ClockOutcome, EngineError>>),
+    /// The benchmark's store ceiling: a bare insert + update through the same writer and group commit.
+    CeilingProbe(u64, oneshot::Sender<Result<(), EngineError>>),
     Shutdown,
 }
 
@@ -78,6 +80,11 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
                     let r = advance_clock(&mut state, ms);
                     replies.push(reply(tx, r));
                 }
+                Msg::CeilingProbe(n, tx) => {
+                    state.batch.meta.push((format!("bench:{n}"), n.to_string()));
+                    state.batch.meta.push(("bench:last".into(), n.to_string()));
+                    replies.push(reply(tx, Ok(())));
+                }
                 Msg::Shutdown => stop = true,
             }
         }
@@ -97,7 +104,7 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
 
 fn commit(state: &mut State, view: &Arc<RwLock<View>>) -> bool {
     if state.batch.is_empty() {
-        state.idem_pending.clear();
+        state.after_commit();
         return true;
     }
     let batch = std::mem::take(&mut state.batch);
@@ -152,23 +159,23 @@ fn remember<T: serde::Serialize>(state: &mut State, org_id: &str, key: &Idempote
 
 fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<ConversationOutcome, EngineError> {
     let org_id = req.org_id.as_str();
-    if let Some(key) = req.idempotency.as_ref().filter(|_| !req.dry_run) {
-        if let Some(mut out) = idempotent_replay::<ConversationOutcome>(state, org_id, key)? {
-            out.replayed = true;
-            return Ok(out);
-        }
+    if let Some(key) = req.idempotency.as_ref().filter(|_| !req.dry_run)
+        && let Some(mut out) = idempotent_replay::<ConversationOutcome>(state, org_id, key)?
+    {
+        out.replayed = true;
+        return Ok(out);
     }
     let current = match &req.conversation_id {
         Some(id) => Some(state.load(org_id, id)?.ok_or_else(|| EngineError::not_found("conversation", id))?),
         None => None,
     };
-    if let (Some(expected), Some(conv)) = (req.expected_version, &current) {
-        if conv.version != expected {
-            return Err(EngineError::Rejected {
-                rejection: Rejection::VersionMismatch { current: conv.version },
-                conversation: Some(conv.clone()),
-            });
-        }
+    if let (Some(expected), Some(conv)) = (req.expected_version, &current)
+        && conv.version != expected
+    {
+        return Err(EngineError::Rejected {
+            rejection: Rejection::VersionMismatch { current: conv.version },
+            conversation: Some(conv.clone()),
+        });
     }
     let created = current.is_none();
     let (conv, changed) = state.run(org_id, current, &req.command, &req.actor, req.dry_run)?;
@@ -185,10 +192,10 @@ fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<Co
 }
 
 fn handle_config(state: &mut State, req: ConfigRequest) -> Result<ConfigOutcome, EngineError> {
-    if let Some(key) = &req.idempotency {
-        if let Some(out) = idempotent_replay::<ConfigOutcome>(state, &req.org_id, key)? {
-            return Ok(out);
-        }
+    if let Some(key) = &req.idempotency
+        && let Some(out) = idempotent_replay::<ConfigOutcome>(state, &req.org_id, key)?
+    {
+        return Ok(out);
     }
     let out = state.configure(&req.org_id, req.command, req.expected_version)?;
     state.route();

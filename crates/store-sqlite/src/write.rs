@@ -57,6 +57,26 @@ fn refs_json(refs: &BTreeSet<&str>) -> String {
 fn upsert_conversation(tx: &Transaction<'_>, row: &ConversationRow) -> StoreResult<()> {
     let fail = |what: &str, err: rusqlite::Error| StoreError::Backend(format!("{what} conversation {}: {err}", row.id));
     let new_refs: BTreeSet<&str> = row.refs.iter().map(String::as_str).collect();
+    let version = to_i64(row.version, "conversation version")?;
+    if new_refs.is_empty() {
+        // The common case (the engine sends only new refs): a plain upsert, no RETURNING, no refs work.
+        let mut upsert = tx
+            .prepare_cached(
+                "INSERT INTO conversations (id, org_id, state, version, media_type, started_at_ms, doc, refs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '[]')
+                 ON CONFLICT (id) DO UPDATE SET
+                     state = excluded.state,
+                     version = excluded.version,
+                     media_type = excluded.media_type,
+                     started_at_ms = excluded.started_at_ms,
+                     doc = excluded.doc",
+            )
+            .map_err(|e| fail("prepare upsert of", e))?;
+        upsert
+            .execute(params![row.id, row.org_id, row.state, version, row.media_type, row.started_at_ms, row.doc])
+            .map_err(|e| fail("upsert", e))?;
+        return Ok(());
+    }
     // One statement for both cases. On conflict the position, the owning org and the stored refs are
     // kept; RETURNING hands back the stored refs (or, for a fresh row, the ones just inserted) so they
     // can be merged without a separate lookup.
@@ -73,7 +93,6 @@ fn upsert_conversation(tx: &Transaction<'_>, row: &ConversationRow) -> StoreResu
              RETURNING pos, org_id, refs",
         )
         .map_err(|e| fail("prepare upsert of", e))?;
-    let version = to_i64(row.version, "conversation version")?;
     let (pos, org_id, stored_refs): (i64, String, String) = upsert
         .query_row(
             params![
@@ -90,9 +109,6 @@ fn upsert_conversation(tx: &Transaction<'_>, row: &ConversationRow) -> StoreResu
         )
         .map_err(|e| fail("upsert", e))?;
 
-    if new_refs.is_empty() {
-        return Ok(());
-    }
     let stored: Vec<String> = serde_json::from_str(&stored_refs)
         .map_err(|e| StoreError::Corrupt(format!("refs of conversation {}: {e}", row.id)))?;
     let mut merged: BTreeSet<&str> = stored.iter().map(String::as_str).collect();

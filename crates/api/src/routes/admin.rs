@@ -14,7 +14,10 @@ use switchboard_engine::ConfigCommand;
 use switchboard_wire as wire;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/admin/clock", post(advance_clock)).route("/v1/admin/orgs", post(create_org))
+    Router::new()
+        .route("/v1/admin/clock", post(advance_clock))
+        .route("/v1/admin/orgs", post(create_org))
+        .route("/v1/admin/bench/commit", post(ceiling_probe))
 }
 
 fn require_bootstrap(caller: &Caller) -> Result<(), ApiError> {
@@ -63,4 +66,14 @@ async fn create_org(State(app): State<AppState>, caller: Caller, RawBody(body): 
         axum::Json(json!({"id": org_id, "name": b.name, "adminClient": {"clientId": client_id, "secret": secret}})),
     )
         .into_response())
+}
+
+/// The benchmark's store ceiling: one durable insert + update through the writer, no domain logic.
+async fn ceiling_probe(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    require_bootstrap(&caller)?;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let now = app.engine.now();
+    app.engine.ceiling_probe(n).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

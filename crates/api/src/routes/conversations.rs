@@ -45,16 +45,25 @@ fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a number is a valid header")
 }
 
+/// The conversation as JSON bytes, serialized once, straight from the view.
+fn json_response(status: StatusCode, c: &Conversation, actor: &Actor, now: Timestamp) -> Response {
+    let body = serde_json::to_vec(&wire::ConversationView::new(c, actor, now)).expect("views serialize");
+    let mut resp = (status, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::ETAG, etag(c.version));
+    resp
+}
+
 fn respond(out: ConversationOutcome, caller: &Caller, now: Timestamp) -> Response {
     let c = &out.conversation;
     let status = if out.created { StatusCode::CREATED } else { StatusCode::OK };
-    let mut resp = (status, axum::Json(view_value(c, &caller.actor, now))).into_response();
+    let mut resp = json_response(status, c, &caller.actor, now);
     let h = resp.headers_mut();
-    h.insert(header::ETAG, etag(c.version));
-    if out.created {
-        if let Ok(v) = HeaderValue::from_str(&format!("/v1/conversations/{}", c.id)) {
-            h.insert(header::LOCATION, v);
-        }
+    if out.created
+        && let Ok(v) = HeaderValue::from_str(&format!("/v1/conversations/{}", c.id))
+    {
+        h.insert(header::LOCATION, v);
     }
     if out.replayed {
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
@@ -158,9 +167,7 @@ pub async fn visible(app: &AppState, caller: &Caller, id: &str) -> Result<Conver
 async fn read(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     caller.require_any(&[Scope::ConversationsRead, Scope::ConversationsParticipate])?;
     let conv = visible(&app, &caller, &id).await?;
-    let mut resp = axum::Json(view_value(&conv, &caller.actor, app.engine.now())).into_response();
-    resp.headers_mut().insert(header::ETAG, etag(conv.version));
-    Ok(resp)
+    Ok(json_response(StatusCode::OK, &conv, &caller.actor, app.engine.now()))
 }
 
 #[derive(Deserialize)]
@@ -176,15 +183,15 @@ struct ListQuery {
 
 async fn list(State(app): State<AppState>, caller: Caller, Q(q): Q<ListQuery>) -> Result<Response, ApiError> {
     caller.require(&[Scope::ConversationsRead])?;
-    if let Some(s) = &q.state {
-        if !["active", "wrapup", "closed"].contains(&s.as_str()) {
-            return Err(ApiError::invalid("/state", "must be active, wrapup or closed"));
-        }
+    if let Some(s) = &q.state
+        && !["active", "wrapup", "closed"].contains(&s.as_str())
+    {
+        return Err(ApiError::invalid("/state", "must be active, wrapup or closed"));
     }
-    if let Some(m) = &q.media_type {
-        if !["voice", "message"].contains(&m.as_str()) {
-            return Err(ApiError::invalid("/mediaType", "must be voice or message"));
-        }
+    if let Some(m) = &q.media_type
+        && !["voice", "message"].contains(&m.as_str())
+    {
+        return Err(ApiError::invalid("/mediaType", "must be voice or message"));
     }
     let limit = q.limit.unwrap_or(25);
     if !(1..=200).contains(&limit) {

@@ -25,13 +25,13 @@ fn invalid_client() -> ApiError {
 
 /// Client credentials from HTTP Basic or from the form.
 fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<Option<(String, String)>, ApiError> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) {
-            let raw = decode_base64(b64.trim()).ok_or_else(invalid_client)?;
-            let text = String::from_utf8(raw).map_err(|_| invalid_client())?;
-            let (id, secret) = text.split_once(':').ok_or_else(invalid_client)?;
-            return Ok(Some((id.to_string(), secret.to_string())));
-        }
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))
+    {
+        let raw = decode_base64(b64.trim()).ok_or_else(invalid_client)?;
+        let text = String::from_utf8(raw).map_err(|_| invalid_client())?;
+        let (id, secret) = text.split_once(':').ok_or_else(invalid_client)?;
+        return Ok(Some((id.to_string(), secret.to_string())));
     }
     Ok(form.client_id.clone().zip(form.client_secret.clone()))
 }

@@ -59,7 +59,7 @@ pub fn close(tx: &mut Tx, input: &CloseInput) -> Result<(), Rejection> {
         if is_system_code(code) {
             return Err(Rejection::invalid("/wrapup/codeId", "system codes cannot be chosen by hand"));
         }
-        if !tx.dir().code(code).is_some_and(|c| !c.archived) {
+        if tx.dir().code(code).is_none_or(|c| c.archived) {
             return Err(Rejection::invalid("/wrapup/codeId", format!("unknown or archived wrap-up code {code}")));
         }
     }

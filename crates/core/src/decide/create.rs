@@ -123,15 +123,15 @@ fn validate(c: &CreateConversation, ctx: &Ctx) -> Vec<Violation> {
             v.push(Violation::new("/queueId", "give exactly one of queueId, userId, botName"));
         }
     }
-    if let Some(q) = &c.queue_id {
-        if dir.queue(q).is_none() {
-            v.push(Violation::new("/queueId", format!("unknown queue {q}")));
-        }
+    if let Some(q) = &c.queue_id
+        && dir.queue(q).is_none()
+    {
+        v.push(Violation::new("/queueId", format!("unknown queue {q}")));
     }
-    if let Some(q) = &c.fallback_queue_id {
-        if dir.queue(q).is_none() {
-            v.push(Violation::new("/fallbackQueueId", format!("unknown queue {q}")));
-        }
+    if let Some(q) = &c.fallback_queue_id
+        && dir.queue(q).is_none()
+    {
+        v.push(Violation::new("/fallbackQueueId", format!("unknown queue {q}")));
     }
     if let Some(u) = &c.user_id {
         if dir.user(u).is_none() {
@@ -144,15 +144,15 @@ fn validate(c: &CreateConversation, ctx: &Ctx) -> Vec<Violation> {
             v.push(Violation::new("/userId", "an agent can only place outbound conversations as itself"));
         }
     }
-    if let Some(b) = &c.bot_name {
-        if b.trim().is_empty() || b.len() > 200 {
-            v.push(Violation::new("/botName", "must be 1 to 200 characters"));
-        }
+    if let Some(b) = &c.bot_name
+        && (b.trim().is_empty() || b.len() > 200)
+    {
+        v.push(Violation::new("/botName", "must be 1 to 200 characters"));
     }
-    if let Some(a) = &c.attributes {
-        if !a.is_object() {
-            v.push(Violation::new("/attributes", "must be a JSON object"));
-        }
+    if let Some(a) = &c.attributes
+        && !a.is_object()
+    {
+        v.push(Violation::new("/attributes", "must be a JSON object"));
     }
     v
 }

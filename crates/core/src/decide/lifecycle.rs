@@ -51,10 +51,10 @@ fn connect_agent(tx: &mut Tx, pid: &str) {
     let acw = tx.acw_for(p.queue_id.as_deref());
     let wrapup = Wrapup::not_started(acw.policy, acw.timeout_ms, acw.default_code_id);
     tx.emit(EventData::ParticipantConnected { participant_id: pid.to_string(), wrapup: Some(wrapup) });
-    if let Some(acd_id) = &p.acd_id {
-        if tx.conv.participant(acd_id).is_some_and(|a| a.is_live()) {
-            tx.end_participant(acd_id, StateReason::Transfer, None, false);
-        }
+    if let Some(acd_id) = &p.acd_id
+        && tx.conv.participant(acd_id).is_some_and(|a| a.is_live())
+    {
+        tx.end_participant(acd_id, StateReason::Transfer, None, false);
     }
 }
 
@@ -163,16 +163,15 @@ pub fn disconnect(
     if let Some(input) = inline {
         wrapup::save_provisional(tx, &p, input, "/wrapup")?;
     }
-    if p.purpose == Purpose::Acd {
-        if let Some(offer) = tx
+    if p.purpose == Purpose::Acd
+        && let Some(offer) = tx
             .conv
             .participants
             .iter()
             .find(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(pid))
-        {
-            let offer_id = offer.id.clone();
-            tx.withdraw_offer(&offer_id);
-        }
+    {
+        let offer_id = offer.id.clone();
+        tx.withdraw_offer(&offer_id);
     }
     let reason = if tx.actor().is_own(&p) { StateReason::Client } else { StateReason::System };
     tx.end_participant(pid, reason, note, false);
@@ -209,10 +208,10 @@ pub fn fire_timer(tx: &mut Tx, timer: &TimerKind, due_at: Timestamp) -> Result<(
             if p.state != ParticipantState::Alerting || p.alerting_deadline != Some(due_at) {
                 return Ok(());
             }
-            if !p.direct {
-                if let Some(user_id) = &p.user_id {
-                    tx.effects.push(AgentEffect::MarkNotResponding { user_id: user_id.clone() });
-                }
+            if !p.direct
+                && let Some(user_id) = &p.user_id
+            {
+                tx.effects.push(AgentEffect::MarkNotResponding { user_id: user_id.clone() });
             }
             refuse_offer(tx, &p, StateReason::NoAnswer);
         }

@@ -269,12 +269,12 @@ fn wrapup_at_disconnect(
     use crate::model::AcwPolicy as P;
     let mut w = w.clone();
     w.acw_started_at = Some(at);
-    if let Some(code) = w.code_id.clone() {
-        if check_code(p, &code, "", dir).is_err() {
-            // A provisional code no longer allowed is dropped; the policy applies.
-            w.code_id = None;
-            w.code_name = None;
-        }
+    if let Some(code) = w.code_id.clone()
+        && check_code(p, &code, "", dir).is_err()
+    {
+        // A provisional code no longer allowed is dropped; the policy applies.
+        w.code_id = None;
+        w.code_name = None;
     }
     let has_code = w.code_id.is_some();
     let deadline = w.timeout_ms.map(|t| at.plus_ms(t));

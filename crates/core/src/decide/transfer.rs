@@ -40,18 +40,18 @@ pub fn transfer(
     if tx.conv.transfer_count >= max {
         return Err(Rejection::invalid("/to", format!("the conversation reached the limit of {max} transfers")));
     }
-    if let Some(ctx) = context_data {
-        if !ctx.is_object() {
-            return Err(Rejection::invalid("/contextData", "must be a JSON object"));
-        }
+    if let Some(ctx) = context_data
+        && !ctx.is_object()
+    {
+        return Err(Rejection::invalid("/contextData", "must be a JSON object"));
     }
     if inline.is_some() && p.purpose != Purpose::Agent {
         return Err(Rejection::invalid("/wrapup", "only agent participants have a wrap-up"));
     }
-    if let TransferTarget::Queue { queue_id } = to {
-        if tx.dir().queue(queue_id).is_none() {
-            return Err(Rejection::invalid("/to/queueId", format!("unknown queue {queue_id}")));
-        }
+    if let TransferTarget::Queue { queue_id } = to
+        && tx.dir().queue(queue_id).is_none()
+    {
+        return Err(Rejection::invalid("/to/queueId", format!("unknown queue {queue_id}")));
     }
     if let Some(input) = inline {
         wrapup::save_provisional(tx, &p, input, "/wrapup")?;

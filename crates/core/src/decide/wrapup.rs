@@ -2,7 +2,7 @@
 
 use super::{Tx, check_code};
 use crate::command::{Patch, WrapupInput};
-use crate::config::WRAPUP_TIMEOUT;
+use crate::config::{WRAPUP_TIMEOUT, is_system_code};
 use crate::event::EventData;
 use crate::model::{AcwPolicy, Amendment, Participant, ParticipantState, Wrapup, WrapupStatus};
 use crate::rejection::{CodeRefusal, Rejection};
@@ -32,15 +32,15 @@ fn apply_fields(w: &mut Wrapup, input: &WrapupInput, code_name: Option<String>) 
 }
 
 fn validate_text(input: &WrapupInput) -> Result<(), Rejection> {
-    if let Patch::Value(n) = &input.notes {
-        if n.chars().count() > 4000 {
-            return Err(Rejection::invalid("/notes", "must be at most 4000 characters"));
-        }
+    if let Patch::Value(n) = &input.notes
+        && n.chars().count() > 4000
+    {
+        return Err(Rejection::invalid("/notes", "must be at most 4000 characters"));
     }
-    if let Patch::Value(tags) = &input.tags {
-        if tags.len() > 50 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 100) {
-            return Err(Rejection::invalid("/tags", "at most 50 tags of 1 to 100 characters"));
-        }
+    if let Patch::Value(tags) = &input.tags
+        && (tags.len() > 50 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 100))
+    {
+        return Err(Rejection::invalid("/tags", "at most 50 tags of 1 to 100 characters"));
     }
     Ok(())
 }
@@ -125,13 +125,17 @@ fn amend(tx: &mut Tx, p: &Participant, mut w: Wrapup, input: &WrapupInput) -> Re
             "the wrap-up is final: amending it needs a supervisor, an admin or the wrapup:amend scope",
         ));
     }
-    if let Some(until) = w.amendable_until {
-        if tx.at > until {
-            return Err(Rejection::AmendmentWindowClosed { amendable_until: until });
-        }
+    if let Some(until) = w.amendable_until
+        && tx.at > until
+    {
+        return Err(Rejection::AmendmentWindowClosed { amendable_until: until });
     }
     let name = match &input.code_id {
         Some(c) => Some(validate_code(tx, p, c, "/codeId")?),
+        // A system code (WRAPUP-TIMEOUT, WRAPUP-SYSTEM) is never chosen by hand, so it cannot be kept as a `set`.
+        None if w.code_id.as_deref().is_some_and(is_system_code) => {
+            return Err(Rejection::invalid("/codeId", "is required: the current code is a system code"));
+        }
         None if w.code_id.is_some() => w.code_name.clone(),
         None => return Err(Rejection::invalid("/codeId", "is required: this wrap-up has no code to keep")),
     };
