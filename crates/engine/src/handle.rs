@@ -48,7 +48,7 @@ impl Engine {
         }
         let mut state = State::boot(store.clone(), clock.clone())?;
         let view = Arc::new(RwLock::new(View::default()));
-        view.write().expect("view lock").publish_all(&mut state);
+        view.write().expect("view lock").apply(state.publish_all());
         let (tx, rx) = std::sync::mpsc::channel();
         let thread_view = view.clone();
         let thread = std::thread::Builder::new()

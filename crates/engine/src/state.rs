@@ -43,7 +43,12 @@ pub struct State {
     pub timers: TimerWheel,
     next_seq: u64,
     pub batch: CommitBatch,
-    pub idem_pending: HashMap<(String, String), IdempotencyRow>,
+    /// Idempotency records not yet known durable, with the generation of the batch that carries them.
+    pub idem_pending: HashMap<(String, String), (IdempotencyRow, u64)>,
+    /// The generation of the last batch that touched each cached conversation: a closed conversation
+    /// leaves the cache only once that batch is durable (before, the store would answer with older state).
+    touched_gen: HashMap<String, u64>,
+    touched_convs: Vec<String>,
     /// Index of each conversation's row in `batch.conversations` (a conversation is written once per batch).
     batch_rows: HashMap<String, usize>,
     pub touched_orgs: HashSet<String>,
@@ -73,6 +78,8 @@ impl State {
             next_seq: store.last_seq()? + 1,
             batch: CommitBatch::default(),
             idem_pending: HashMap::new(),
+            touched_gen: HashMap::new(),
+            touched_convs: Vec::new(),
             batch_rows: HashMap::new(),
             touched_orgs: HashSet::new(),
             touched_users: HashSet::new(),
@@ -193,6 +200,7 @@ impl State {
             }
         }
         self.convs.insert(conv.id.clone(), conv.clone());
+        self.touched_convs.push(conv.id.clone());
         self.touched_orgs.insert(org_id.to_string());
         conv
     }
@@ -345,11 +353,66 @@ impl State {
         self.touched_orgs.insert(org_id.to_string());
     }
 
-    /// After a durable commit: closed conversations leave memory (they are read from the store).
-    pub fn after_commit(&mut self) {
-        self.convs.retain(|_, c| c.closed_at.is_none());
-        self.idem_pending.clear();
+    /// Closes the batch being built: stamps what it touched with `generation` and hands back its writes
+    /// and what readers must see once it is durable.
+    pub fn seal(&mut self, generation: u64) -> (CommitBatch, Publish) {
+        for id in self.touched_convs.drain(..) {
+            self.touched_gen.insert(id, generation);
+        }
+        for (_, g) in self.idem_pending.values_mut() {
+            if *g == 0 {
+                *g = generation;
+            }
+        }
         self.batch_rows.clear();
+        let publish = Publish {
+            orgs: self.touched_orgs.drain().filter_map(|o| self.orgs.get(&o).map(|c| (o, c.clone()))).collect(),
+            loads: self
+                .touched_users
+                .drain()
+                .map(|u| {
+                    let load = self.loads.get(&u).copied().unwrap_or_default();
+                    (u, load)
+                })
+                .collect(),
+        };
+        (std::mem::take(&mut self.batch), publish)
+    }
+
+    /// Once batches up to `committed` are durable: closed conversations leave memory (the store has them)
+    /// and idempotency records are read from the store.
+    pub fn forget_committed(&mut self, committed: u64) {
+        let touched = &mut self.touched_gen;
+        self.convs.retain(|id, c| {
+            let durable = touched.get(id).is_none_or(|g| *g <= committed);
+            if c.closed_at.is_some() && durable {
+                touched.remove(id);
+                false
+            } else {
+                true
+            }
+        });
+        self.touched_gen.retain(|_, g| *g > committed);
+        self.idem_pending.retain(|_, (_, g)| *g == 0 || *g > committed);
+    }
+}
+
+/// What readers see once a batch is durable: the orgs' configuration and the agents' loads it changed.
+#[derive(Default)]
+pub struct Publish {
+    pub orgs: Vec<(String, Arc<OrgConfig>)>,
+    pub loads: Vec<(String, Load)>,
+}
+
+impl State {
+    /// Everything, for a fresh view (at start and after a reload).
+    pub fn publish_all(&mut self) -> Publish {
+        self.touched_orgs.clear();
+        self.touched_users.clear();
+        Publish {
+            orgs: self.orgs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            loads: self.loads.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
-//! What the writer publishes for readers after each durable commit: config per org and agents' load.
+//! What readers see: config per org and agents' load, published only once the batch that changed them is
+//! durable.
 
 use crate::orgs::OrgConfig;
-use crate::state::State;
+use crate::state::Publish;
 use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_core::Load;
@@ -13,21 +14,8 @@ pub struct View {
 }
 
 impl View {
-    pub fn publish(&mut self, state: &mut State) {
-        for org in state.touched_orgs.drain() {
-            if let Some(c) = state.orgs.get(&org) {
-                self.orgs.insert(org, c.clone());
-            }
-        }
-        for u in state.touched_users.drain() {
-            self.loads.insert(u.clone(), state.loads.get(&u).copied().unwrap_or_default());
-        }
-    }
-
-    pub fn publish_all(&mut self, state: &mut State) {
-        self.orgs = state.orgs.clone();
-        self.loads = state.loads.clone();
-        state.touched_orgs.clear();
-        state.touched_users.clear();
+    pub fn apply(&mut self, p: Publish) {
+        self.orgs.extend(p.orgs);
+        self.loads.extend(p.loads);
     }
 }

@@ -1,17 +1,20 @@
-//! The single writer: a dedicated thread that drains requests in batches, applies each (decide, routing,
-//! timers), commits the whole batch in one durable transaction, and only then answers every request.
+//! The single writer: a dedicated thread that drains requests in batches and applies each (decide,
+//! routing, timers); a committer thread writes each batch in one durable transaction and only then
+//! answers its requests.
 
 use crate::error::EngineError;
 use crate::requests::{
     ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
 };
+use crate::state::Publish;
 use crate::state::State;
 use crate::view::View;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use switchboard_core::{Rejection, Timestamp};
-use switchboard_store::IdempotencyRow;
+use switchboard_store::{CommitBatch, IdempotencyRow, Store};
 use tokio::sync::oneshot;
 
 /// Requests per group commit: bounds the latency one batch adds and the memory it holds.
@@ -40,21 +43,55 @@ fn reply<T: Send + 'static>(tx: oneshot::Sender<Result<T, EngineError>>, r: Resu
     })
 }
 
+/// What the writer hands the committer: one sealed batch and the answers that wait for it.
+enum Pending {
+    Batch {
+        generation: u64,
+        batch: Box<CommitBatch>,
+        publish: Publish,
+        replies: Vec<Reply>,
+    },
+    /// Answered once every batch sent before it is done (used to drain after a failure).
+    Barrier(SyncSender<()>),
+}
+
+struct CommitProgress {
+    committed: AtomicU64,
+    failed: AtomicBool,
+}
+
+/// The writer loop. It decides batch N+1 while the committer writes and syncs batch N: deciding and
+/// committing overlap, and every answer still waits for its own batch to be durable.
 pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
     let manual = state.clock.as_manual().is_some();
+    let progress = Arc::new(CommitProgress { committed: AtomicU64::new(0), failed: AtomicBool::new(false) });
+    // One batch may wait while another commits; the writer blocks beyond that (backpressure).
+    let (to_committer, from_writer) = std::sync::mpsc::sync_channel::<Pending>(1);
+    let committer = {
+        let (store, progress) = (state.store.clone(), progress.clone());
+        std::thread::Builder::new()
+            .name("switchboard-commit".into())
+            .spawn(move || commit_loop(store, from_writer, view, progress))
+            .expect("the committer thread starts")
+    };
+    let mut generation = 0u64;
     loop {
+        if progress.failed.load(Ordering::SeqCst) {
+            state = recover(state, &to_committer, &progress);
+        }
+        state.forget_committed(progress.committed.load(Ordering::SeqCst));
         let first = match (manual, state.timers.next_due()) {
             (false, Some(due)) => {
                 let wait_ms = (due - state.clock.now().0).max(0) as u64;
                 match rx.recv_timeout(Duration::from_millis(wait_ms)) {
                     Ok(m) => Some(m),
                     Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => return,
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
             _ => match rx.recv() {
                 Ok(m) => Some(m),
-                Err(_) => return,
+                Err(_) => break,
             },
         };
         let mut msgs: Vec<Msg> = first.into_iter().collect();
@@ -92,38 +129,63 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
             let now = state.clock.now();
             state.fire_due(now);
         }
-        let committed = commit(&mut state, &view);
-        for r in replies {
-            r(committed);
+        generation += 1;
+        let (batch, publish) = state.seal(generation);
+        if to_committer.send(Pending::Batch { generation, batch: Box::new(batch), publish, replies }).is_err() || stop {
+            break;
         }
-        if stop {
-            return;
+    }
+    drop(to_committer);
+    let _ = committer.join();
+}
+
+/// After a failed commit: wait until the committer has failed everything queued behind it, then reload
+/// from the store, which holds exactly what was acknowledged.
+fn recover(state: State, to_committer: &SyncSender<Pending>, progress: &CommitProgress) -> State {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    if to_committer.send(Pending::Barrier(tx)).is_ok() {
+        let _ = rx.recv();
+    }
+    let (store, clock) = (state.store.clone(), state.clock.clone());
+    drop(state);
+    loop {
+        match State::boot(store.clone(), clock.clone()) {
+            Ok(fresh) => {
+                progress.failed.store(false, Ordering::SeqCst);
+                return fresh;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reloading state after a failed commit failed; retrying");
+                std::thread::sleep(Duration::from_secs(1));
+            }
         }
     }
 }
 
-fn commit(state: &mut State, view: &Arc<RwLock<View>>) -> bool {
-    if state.batch.is_empty() {
-        state.after_commit();
-        return true;
-    }
-    let batch = std::mem::take(&mut state.batch);
-    match state.store.commit(&batch) {
-        Ok(()) => {
-            state.after_commit();
-            view.write().expect("view lock").publish(state);
-            true
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "group commit failed; reloading state from the store");
-            match State::boot(state.store.clone(), state.clock.clone()) {
-                Ok(fresh) => {
-                    *state = fresh;
-                    view.write().expect("view lock").publish_all(state);
-                }
-                Err(e) => tracing::error!(error = %e, "reload after a failed commit failed"),
+fn commit_loop(store: Arc<dyn Store>, rx: Receiver<Pending>, view: Arc<RwLock<View>>, progress: Arc<CommitProgress>) {
+    while let Ok(p) = rx.recv() {
+        match p {
+            Pending::Barrier(done) => {
+                let _ = done.send(());
             }
-            false
+            Pending::Batch { generation, batch, publish, replies } => {
+                // A batch after a failed one was decided on top of it: it fails too, unwritten.
+                let committed = !progress.failed.load(Ordering::SeqCst)
+                    && (batch.is_empty()
+                        || store
+                            .commit(&batch)
+                            .map_err(|e| tracing::error!(error = %e, "group commit failed"))
+                            .is_ok());
+                if committed {
+                    view.write().expect("view lock").apply(publish);
+                    progress.committed.store(generation, Ordering::SeqCst);
+                } else {
+                    progress.failed.store(true, Ordering::SeqCst);
+                }
+                for r in replies {
+                    r(committed);
+                }
+            }
         }
     }
 }
@@ -133,7 +195,7 @@ fn idempotent_replay<T: serde::de::DeserializeOwned>(
     org_id: &str,
     key: &IdempotencyKey,
 ) -> Result<Option<T>, EngineError> {
-    let pending = state.idem_pending.get(&(org_id.to_string(), key.scope.clone())).cloned();
+    let pending = state.idem_pending.get(&(org_id.to_string(), key.scope.clone())).map(|(row, _)| row.clone());
     let row = match pending {
         Some(r) => Some(r),
         None => state.store.idempotency(org_id, &key.scope)?,
@@ -153,7 +215,7 @@ fn remember<T: serde::Serialize>(state: &mut State, org_id: &str, key: &Idempote
         response: serde_json::to_string(result).expect("outcomes serialize"),
         expires_at_ms: state.clock.now().0 + IDEMPOTENCY_TTL_MS,
     };
-    state.idem_pending.insert((org_id.to_string(), key.scope.clone()), row.clone());
+    state.idem_pending.insert((org_id.to_string(), key.scope.clone()), (row.clone(), 0));
     state.batch.idempotency.push(row);
 }
 
