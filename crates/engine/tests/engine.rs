@@ -1,0 +1,206 @@
+//! Engine tests over the in-memory store: failed commits, concurrent writers, restarts and the manual clock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use switchboard_core::command::CreateConversation;
+use switchboard_core::config::{AcwSettings, QueueMember, Role};
+use switchboard_core::{Actor, AcwPolicy, Command, MediaType, Timestamp};
+use switchboard_engine::{
+    ConfigCommand, ConfigOutcome, ConversationRequest, Engine, EngineError, ManualClock, QueueSpec,
+    RoutingStatusRequest, UserSpec,
+};
+use switchboard_store::memory::MemoryStore;
+use switchboard_store::{CommitBatch, ConversationFilter, ConversationPage, EntityRow, IdempotencyRow};
+use switchboard_store::{ConversationRow, Store, StoreError, StoreResult, StoredEvent, TimerRow};
+
+/// The in-memory store with a switch that makes commits fail, like a full disk.
+#[derive(Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    fail: AtomicBool,
+}
+
+impl Store for FlakyStore {
+    fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("disk full (injected)".into()));
+        }
+        self.inner.commit(batch)
+    }
+    fn last_seq(&self) -> StoreResult<u64> {
+        self.inner.last_seq()
+    }
+    fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+        self.inner.get_meta(key)
+    }
+    fn load_entities(&self) -> StoreResult<Vec<EntityRow>> {
+        self.inner.load_entities()
+    }
+    fn load_open_conversations(&self) -> StoreResult<Vec<ConversationRow>> {
+        self.inner.load_open_conversations()
+    }
+    fn load_timers(&self) -> StoreResult<Vec<TimerRow>> {
+        self.inner.load_timers()
+    }
+    fn conversation(&self, org_id: &str, id: &str) -> StoreResult<Option<ConversationRow>> {
+        self.inner.conversation(org_id, id)
+    }
+    fn list_conversations(&self, org_id: &str, filter: &ConversationFilter) -> StoreResult<ConversationPage> {
+        self.inner.list_conversations(org_id, filter)
+    }
+    fn conversation_events(
+        &self,
+        o: &str,
+        c: &str,
+        after: u64,
+        t: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        self.inner.conversation_events(o, c, after, t, limit)
+    }
+    fn events_after(&self, org_id: &str, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
+        self.inner.events_after(org_id, after, limit)
+    }
+    fn idempotency(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
+        self.inner.idempotency(org_id, key)
+    }
+    fn counts(&self) -> StoreResult<(u64, u64)> {
+        self.inner.counts()
+    }
+}
+
+const ORG: &str = "org-1";
+
+async fn start(store: Arc<FlakyStore>) -> Engine {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+    Engine::start(store, clock).expect("engine starts")
+}
+
+/// An org with one mandatoryTimeout queue, one agent on queue, one code. Returns (queue, agent, code).
+async fn seed(engine: &Engine) -> (String, String, String) {
+    let cfg = |c| engine.configure_as_system(ORG, c);
+    cfg(ConfigCommand::CreateOrg { name: "Test".into() }).await.unwrap();
+    let ConfigOutcome::Code(code) =
+        cfg(ConfigCommand::CreateCode { name: "Done".into(), description: None }).await.unwrap()
+    else {
+        panic!()
+    };
+    let spec = UserSpec { name: "A".into(), username: "a".into(), roles: vec![Role::Agent], ..Default::default() };
+    let ConfigOutcome::User(user) = cfg(ConfigCommand::CreateUser(spec)).await.unwrap() else { panic!() };
+    let q = QueueSpec {
+        name: "Q".into(),
+        acw: AcwSettings { policy: AcwPolicy::MandatoryTimeout, timeout_ms: Some(60_000), default_code_id: None },
+        wrapup_codes: Some(vec![code.id.clone()]),
+        members: Some(vec![QueueMember { user_id: user.id.clone(), joined: true }]),
+        ..Default::default()
+    };
+    let ConfigOutcome::Queue(queue) = cfg(ConfigCommand::CreateQueue(q)).await.unwrap() else { panic!() };
+    cfg(ConfigCommand::SetRoutingStatus { user_id: user.id.clone(), status: RoutingStatusRequest::OnQueue })
+        .await
+        .unwrap();
+    (queue.id, user.id, code.id)
+}
+
+fn request(conversation_id: Option<String>, command: Command) -> ConversationRequest {
+    ConversationRequest {
+        org_id: ORG.into(),
+        actor: Actor::system(),
+        conversation_id,
+        command,
+        expected_version: None,
+        idempotency: None,
+        dry_run: false,
+    }
+}
+
+fn create(queue: &str, media: MediaType) -> Command {
+    Command::Create(CreateConversation { media_type: Some(media), queue_id: Some(queue.into()), ..Default::default() })
+}
+
+#[tokio::test]
+async fn a_failed_commit_answers_unavailable_and_nothing_is_half_applied() {
+    let store = Arc::new(FlakyStore::default());
+    let engine = start(store.clone()).await;
+    let (queue, _, _) = seed(&engine).await;
+    let ok = engine.execute(request(None, create(&queue, MediaType::Message))).await.unwrap();
+    let id = ok.conversation.id.clone();
+    let version = ok.conversation.version;
+
+    store.fail.store(true, Ordering::SeqCst);
+    let patch = Command::UpdateAttributes { patch: serde_json::json!({"k": "v"}) };
+    let err = engine.execute(request(Some(id.clone()), patch.clone())).await.unwrap_err();
+    assert!(matches!(err, EngineError::Unavailable), "{err:?}");
+    store.fail.store(false, Ordering::SeqCst);
+
+    // The writer reloaded from the store: the failed command left no trace, in memory or stored.
+    let after = engine.conversation(ORG, &id).await.unwrap().unwrap();
+    assert_eq!(after.version, version);
+    assert!(after.attributes.get("k").is_none());
+    let retried = engine.execute(request(Some(id.clone()), patch)).await.unwrap();
+    assert_eq!(retried.conversation.version, version + 1);
+    assert_eq!(retried.conversation.attributes["k"], "v");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_commands_get_unique_increasing_seqs() {
+    let store = Arc::new(FlakyStore::default());
+    let engine = Arc::new(start(store.clone()).await);
+    let (queue, _, _) = seed(&engine).await;
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (engine, queue) = (engine.clone(), queue.clone());
+        tasks.push(tokio::spawn(async move {
+            let c = engine.execute(request(None, create(&queue, MediaType::Message))).await.unwrap();
+            let patch = Command::UpdateAttributes { patch: serde_json::json!({"n": 1}) };
+            engine.execute(request(Some(c.conversation.id.clone()), patch)).await.unwrap();
+            c.conversation.id.clone()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    let events = engine.events_after(ORG, 0, 100_000).await.unwrap();
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq strictly increasing in the log");
+    for id in &ids {
+        let c = engine.conversation(ORG, id).await.unwrap().unwrap();
+        let mine: Vec<u64> = events
+            .iter()
+            .filter(|e| e["conversationId"] == id.as_str())
+            .map(|e| e["version"].as_u64().unwrap())
+            .collect();
+        assert_eq!(mine.last().copied(), Some(c.version), "the snapshot matches its last event");
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn timers_and_config_survive_a_restart() {
+    let store = Arc::new(FlakyStore::default());
+    let engine = start(store.clone()).await;
+    let (queue, agent, _) = seed(&engine).await;
+    let c = engine.execute(request(None, create(&queue, MediaType::Voice))).await.unwrap().conversation;
+    let offer =
+        c.participants.iter().find(|p| p.user_id.as_deref() == Some(&agent)).expect("offered at once").id.clone();
+    engine.execute(request(Some(c.id.clone()), Command::Answer { participant_id: offer.clone() })).await.unwrap();
+    let disconnect =
+        Command::Disconnect { participant_id: offer.clone(), wrapup: None, skip_wrapup: false, reason: None };
+    engine.execute(request(Some(c.id.clone()), disconnect)).await.unwrap();
+    engine.advance_clock(10_000).await.unwrap();
+    engine.shutdown().await;
+
+    // A new engine over the same store: the manual clock resumes, the deadline is still there, once.
+    let engine = start(store.clone()).await;
+    assert!(engine.org(ORG).unwrap().queues.contains_key(&queue));
+    assert_eq!(engine.load_of(&agent).voice, 1, "a pending wrap-up still counts as load");
+    assert_eq!(engine.advance_clock(49_000).await.unwrap().fired, 0);
+    assert_eq!(engine.advance_clock(1_000).await.unwrap().fired, 1);
+    let after = engine.conversation(ORG, &c.id).await.unwrap().unwrap();
+    let w = after.participant(&offer).unwrap().wrapup.clone().unwrap();
+    assert_eq!(w.code_id.as_deref(), Some("WRAPUP-TIMEOUT"));
+    assert_eq!(engine.load_of(&agent).voice, 0);
+    assert_eq!(engine.advance_clock(1_000_000).await.unwrap().fired, 0);
+    engine.shutdown().await;
+}
