@@ -12,6 +12,21 @@ struct Cli {
     command: Cmd,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct BenchCli {
+    #[command(subcommand)]
+    sub: Option<BenchSub>,
+    #[command(flatten)]
+    run: switchboard_cli::bench::BenchArgs,
+}
+
+#[derive(Subcommand)]
+enum BenchSub {
+    /// Fill a database with closed conversations (bulk path) and time a cold start of `serve` on it.
+    Seed(switchboard_cli::bench::seed::SeedArgs),
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum ClockKind {
     System,
@@ -45,8 +60,9 @@ enum Cmd {
         #[arg(long, env = "SWITCHBOARD_DISABLE_PASSWORD_GRANT")]
         disable_password_grant: bool,
     },
-    /// Run the load generator against a fresh (or a given loopback) server and write a JSON report.
-    Bench(switchboard_cli::bench::BenchArgs),
+    /// Run the load generator against a fresh (or a given loopback) server and write a JSON report;
+    /// `bench seed` fills a database with closed conversations and times a cold start on it.
+    Bench(BenchCli),
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
@@ -106,8 +122,12 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Cmd::Bench(args) => {
-            let report = switchboard_cli::bench::run(args).await?;
+        Cmd::Bench(BenchCli { sub: Some(BenchSub::Seed(args)), .. }) => {
+            let report = switchboard_cli::bench::seed::run(args).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Cmd::Bench(BenchCli { sub: None, run }) => {
+            let report = switchboard_cli::bench::run(run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Cmd::Migrate { db } => {

@@ -18,4 +18,5 @@ pub use error::EngineError;
 pub use handle::{ConversationList, Engine};
 pub use orgs::OrgConfig;
 pub use requests::*;
+pub use state::{conversation_row, envelope, refs_of};
 pub use switchboard_store::ConversationFilter;

@@ -169,16 +169,7 @@ impl State {
         // Refs only grow: send the store just the new ones (most commands add none).
         let old_refs = old.map(refs_of).unwrap_or_default();
         let refs: Vec<String> = refs_of(&conv).into_iter().filter(|r| !old_refs.contains(r)).collect();
-        let row = ConversationRow {
-            org_id: org_id.to_string(),
-            id: conv.id.clone(),
-            state: state_name(&conv).into(),
-            version: conv.version,
-            media_type: json_str(&conv.media_type),
-            started_at_ms: conv.started_at.0,
-            doc: serde_json::to_string(&*conv).expect("a conversation always serializes"),
-            refs,
-        };
+        let row = conversation_row(org_id, &conv, refs);
         match self.batch_rows.get(&conv.id) {
             Some(&i) => {
                 let mut row = row;
@@ -437,16 +428,7 @@ fn json_str<T: serde::Serialize>(v: &T) -> String {
 fn conversation_event(seq: u64, org_id: &str, conv_id: &str, e: &Event) -> StoredEvent {
     let id = uuid::Uuid::now_v7().to_string();
     let data = serde_json::to_string(&e.data).expect("events serialize");
-    let str_json = |s: &str| serde_json::to_string(s).expect("strings serialize");
-    let body = format!(
-        "{{\"seq\":{seq},\"id\":\"{id}\",\"orgId\":{},\"conversationId\":{},\"version\":{},\"at\":\"{}\",\"actor\":{},{}",
-        str_json(org_id),
-        str_json(conv_id),
-        e.version,
-        e.at,
-        serde_json::to_string(&e.actor).expect("actors serialize"),
-        &data[1..]
-    );
+    let body = envelope(seq, &id, org_id, conv_id, e, &data);
     StoredEvent {
         seq,
         id,
@@ -458,8 +440,37 @@ fn conversation_event(seq: u64, org_id: &str, conv_id: &str, e: &Event) -> Store
     }
 }
 
+/// Splices the envelope header before `data_json` (the serialization of `e.data`, `{"type":..,"data":..}`).
+pub fn envelope(seq: u64, id: &str, org_id: &str, conv_id: &str, e: &Event, data_json: &str) -> String {
+    let str_json = |s: &str| serde_json::to_string(s).expect("strings serialize");
+    format!(
+        "{{\"seq\":{seq},\"id\":{},\"orgId\":{},\"conversationId\":{},\"version\":{},\"at\":\"{}\",\"actor\":{},{}",
+        str_json(id),
+        str_json(org_id),
+        str_json(conv_id),
+        e.version,
+        e.at,
+        serde_json::to_string(&e.actor).expect("actors serialize"),
+        &data_json[1..]
+    )
+}
+
+/// The snapshot row of a conversation (refs: the listing keys to add).
+pub fn conversation_row(org_id: &str, conv: &Conversation, refs: Vec<String>) -> ConversationRow {
+    ConversationRow {
+        org_id: org_id.to_string(),
+        id: conv.id.clone(),
+        state: state_name(conv).into(),
+        version: conv.version,
+        media_type: json_str(&conv.media_type),
+        started_at_ms: conv.started_at.0,
+        doc: serde_json::to_string(conv).expect("a conversation always serializes"),
+        refs,
+    }
+}
+
 /// Listing keys of a conversation: its queues and users.
-fn refs_of(c: &Conversation) -> Vec<String> {
+pub fn refs_of(c: &Conversation) -> Vec<String> {
     let mut refs: Vec<String> = Vec::new();
     for p in &c.participants {
         if let Some(q) = &p.queue_id {

@@ -4,6 +4,7 @@
 
 mod load;
 mod process;
+pub mod seed;
 pub mod stats;
 
 use anyhow::Context;
