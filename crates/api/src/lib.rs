@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::ops::routes())
         .merge(routes::token::routes())
         .merge(routes::conversations::routes())
+        .merge(routes::events::routes())
         .merge(routes::config::routes())
         .merge(routes::users::routes())
         .merge(routes::admin::routes())

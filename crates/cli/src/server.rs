@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard_api::{ApiConfig, AppState, Metrics, TokenSigner, auth};
-use switchboard_engine::{Clock, ConfigCommand, Engine, ManualClock, SystemClock};
+use switchboard_engine::{Clock, ConfigCommand, Engine, InProcessBus, ManualClock, SystemClock};
 use switchboard_store::{CommitBatch, Store};
 use switchboard_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -23,6 +23,8 @@ pub struct ServeConfig {
     pub admin_client_secret: Option<String>,
     pub token_ttl_secs: i64,
     pub password_grant: bool,
+    /// Frames kept for slow subscribers before they are told to resync.
+    pub bus_capacity: usize,
 }
 
 impl ServeConfig {
@@ -36,6 +38,7 @@ impl ServeConfig {
             admin_client_secret: None,
             token_ttl_secs: 3600,
             password_grant: true,
+            bus_capacity: 4096,
         }
     }
 }
@@ -101,7 +104,8 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     } else {
         Arc::new(SystemClock)
     };
-    let engine = Arc::new(Engine::start(store, clock).context("starting the engine")?);
+    let bus = Arc::new(InProcessBus::new(config.bus_capacity));
+    let engine = Arc::new(Engine::start(store, clock, bus).context("starting the engine")?);
     let mut notes = Vec::new();
     if engine.org(&default_org).is_none() {
         engine.configure_as_system(&default_org, ConfigCommand::CreateOrg { name: "Default".into() }).await?;

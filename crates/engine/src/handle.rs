@@ -1,6 +1,7 @@
 //! `Engine`: the async handle the adapters use. Writes go to the writer thread; reads go to the store
 //! (committed state only) or to the view the writer publishes after each commit.
 
+use crate::bus::{EventBus, Subscription};
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::orgs::OrgConfig;
@@ -22,6 +23,7 @@ use tokio::sync::{Semaphore, oneshot};
 const MAX_IN_FLIGHT: usize = 16_384;
 
 pub struct Engine {
+    bus: Arc<dyn EventBus>,
     tx: Sender<Msg>,
     view: Arc<RwLock<View>>,
     store: Arc<dyn Store>,
@@ -39,7 +41,7 @@ pub struct ConversationList {
 impl Engine {
     /// Loads state from the store and starts the writer thread. With a manual clock, engine time resumes
     /// where it stood when the server stopped.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, bus: Arc<dyn EventBus>) -> Result<Engine, EngineError> {
         if let Some(manual) = clock.as_manual()
             && let Some(saved) = store.get_meta(worker::MANUAL_CLOCK_META)?.and_then(|v| v.parse::<i64>().ok())
             && saved > manual.now().0
@@ -53,9 +55,13 @@ impl Engine {
         let thread_view = view.clone();
         let thread = std::thread::Builder::new()
             .name("switchboard-writer".into())
-            .spawn(move || worker::run(state, rx, thread_view))
+            .spawn({
+                let bus = bus.clone();
+                move || worker::run(state, rx, thread_view, bus)
+            })
             .map_err(|e| EngineError::Decode(format!("could not start the writer thread: {e}")))?;
         Ok(Engine {
+            bus,
             tx,
             view,
             store,
@@ -107,6 +113,11 @@ impl Engine {
     /// One durable insert + update through the writer (the store ceiling the benchmark compares against).
     pub async fn ceiling_probe(&self, n: u64) -> Result<(), EngineError> {
         self.call(|tx| Msg::CeilingProbe(n, tx)).await
+    }
+
+    /// Live frames from now on, in commit order (replay older ones from `events_after`).
+    pub fn subscribe(&self) -> Box<dyn Subscription> {
+        self.bus.subscribe()
     }
 
     pub fn now(&self) -> Timestamp {

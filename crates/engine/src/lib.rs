@@ -1,6 +1,7 @@
 //! The imperative shell around core: one writer thread with group commit over a `Store`, routing, durable
 //! timers, idempotency, and the read side for adapters.
 
+pub mod bus;
 pub mod clock;
 mod config_cmds;
 pub mod error;
@@ -13,6 +14,7 @@ mod timers;
 mod view;
 mod worker;
 
+pub use bus::{EventBus, Frame, InProcessBus, Lagged, Subscription};
 pub use clock::{Clock, ManualClock, SystemClock, wall_clock_ms};
 pub use error::EngineError;
 pub use handle::{ConversationList, Engine};

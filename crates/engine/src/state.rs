@@ -49,6 +49,8 @@ pub struct State {
     /// leaves the cache only once that batch is durable (before, the store would answer with older state).
     touched_gen: HashMap<String, u64>,
     touched_convs: Vec<String>,
+    /// One frame per applied command (and per user event), published after the batch is durable.
+    frames: Vec<FramePart>,
     /// Index of each conversation's row in `batch.conversations` (a conversation is written once per batch).
     batch_rows: HashMap<String, usize>,
     pub touched_orgs: HashSet<String>,
@@ -80,6 +82,7 @@ impl State {
             idem_pending: HashMap::new(),
             touched_gen: HashMap::new(),
             touched_convs: Vec::new(),
+            frames: Vec::new(),
             batch_rows: HashMap::new(),
             touched_orgs: HashSet::new(),
             touched_users: HashSet::new(),
@@ -161,15 +164,26 @@ impl State {
 
     fn apply(&mut self, org_id: &str, old: Option<&Conversation>, d: Decision, now: Timestamp) -> Arc<Conversation> {
         let conv = Arc::new(d.conversation);
+        let first = self.batch.events.len();
         for e in &d.events {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.batch.events.push(conversation_event(seq, org_id, &conv.id, e));
         }
+        let bodies: Vec<&str> = self.batch.events[first..].iter().map(|e| e.body.as_str()).collect();
         // Refs only grow: send the store just the new ones (most commands add none).
         let old_refs = old.map(refs_of).unwrap_or_default();
         let refs: Vec<String> = refs_of(&conv).into_iter().filter(|r| !old_refs.contains(r)).collect();
         let row = conversation_row(org_id, &conv, refs);
+        self.frames.push(FramePart {
+            org_id: org_id.to_string(),
+            conversation_id: Some(conv.id.clone()),
+            seq: self.next_seq - 1,
+            users: conv.participants.iter().filter_map(|p| p.user_id.clone()).collect(),
+            queues: conv.participants.iter().filter_map(|p| p.queue_id.clone()).collect(),
+            events: format!("[{}]", bodies.join(",")),
+            conversation: row.doc.clone(),
+        });
         match self.batch_rows.get(&conv.id) {
             Some(&i) => {
                 let mut row = row;
@@ -319,6 +333,16 @@ impl State {
             "at": now, "actor": {"kind": "system", "id": "system"},
             "data": {"userId": user_id, "status": presence},
         });
+        let body = body.to_string();
+        self.frames.push(FramePart {
+            org_id: org_id.to_string(),
+            conversation_id: None,
+            seq,
+            users: vec![user_id.to_string()],
+            queues: vec![],
+            events: format!("[{body}]"),
+            conversation: "null".into(),
+        });
         self.batch.events.push(StoredEvent {
             seq,
             id,
@@ -326,7 +350,7 @@ impl State {
             conversation_id: None,
             event_type: "user.routingStatusChanged".into(),
             at_ms: now.0,
-            body: body.to_string(),
+            body,
         });
         self.touched_users.insert(user_id.to_string());
         self.touched_orgs.insert(org_id.to_string());
@@ -357,6 +381,7 @@ impl State {
         }
         self.batch_rows.clear();
         let publish = Publish {
+            frames: std::mem::take(&mut self.frames),
             orgs: self.touched_orgs.drain().filter_map(|o| self.orgs.get(&o).map(|c| (o, c.clone()))).collect(),
             loads: self
                 .touched_users
@@ -388,9 +413,41 @@ impl State {
     }
 }
 
-/// What readers see once a batch is durable: the orgs' configuration and the agents' loads it changed.
+/// A frame before its commit: the committer stamps the commit time and builds the shared payload.
+pub struct FramePart {
+    pub org_id: String,
+    pub conversation_id: Option<String>,
+    pub seq: u64,
+    pub users: Vec<String>,
+    pub queues: Vec<String>,
+    /// JSON array of the command's event envelopes.
+    pub events: String,
+    /// The conversation snapshot after the command (JSON), or `null`.
+    pub conversation: String,
+}
+
+impl FramePart {
+    pub fn into_frame(self, committed_at_us: i64) -> crate::bus::Frame {
+        let json = format!(
+            "{{\"type\":\"events\",\"seq\":{},\"committedAtUs\":{committed_at_us},\"events\":{},\"conversation\":{}}}",
+            self.seq, self.events, self.conversation
+        );
+        crate::bus::Frame {
+            org_id: self.org_id,
+            conversation_id: self.conversation_id,
+            seq: self.seq,
+            users: self.users,
+            queues: self.queues,
+            json,
+        }
+    }
+}
+
+/// What readers see once a batch is durable: frames for subscribers, and the orgs' configuration and the
+/// agents' loads it changed.
 #[derive(Default)]
 pub struct Publish {
+    pub frames: Vec<FramePart>,
     pub orgs: Vec<(String, Arc<OrgConfig>)>,
     pub loads: Vec<(String, Load)>,
 }
@@ -401,6 +458,7 @@ impl State {
         self.touched_orgs.clear();
         self.touched_users.clear();
         Publish {
+            frames: Vec::new(),
             orgs: self.orgs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             loads: self.loads.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }

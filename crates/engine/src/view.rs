@@ -19,3 +19,9 @@ impl View {
         self.loads.extend(p.loads);
     }
 }
+
+/// Microseconds since the Unix epoch (wall clock): frames carry their commit time so a subscriber on the
+/// same machine can measure commit → delivery.
+pub fn wall_clock_us() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}

@@ -2,6 +2,7 @@
 //! routing, timers); a committer thread writes each batch in one durable transaction and only then
 //! answers its requests.
 
+use crate::bus::EventBus;
 use crate::error::EngineError;
 use crate::requests::{
     ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
@@ -62,7 +63,7 @@ struct CommitProgress {
 
 /// The writer loop. It decides batch N+1 while the committer writes and syncs batch N: deciding and
 /// committing overlap, and every answer still waits for its own batch to be durable.
-pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
+pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>, bus: Arc<dyn EventBus>) {
     let manual = state.clock.as_manual().is_some();
     let progress = Arc::new(CommitProgress { committed: AtomicU64::new(0), failed: AtomicBool::new(false) });
     // One batch may wait while another commits; the writer blocks beyond that (backpressure).
@@ -71,7 +72,7 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>) {
         let (store, progress) = (state.store.clone(), progress.clone());
         std::thread::Builder::new()
             .name("switchboard-commit".into())
-            .spawn(move || commit_loop(store, from_writer, view, progress))
+            .spawn(move || commit_loop(store, from_writer, view, bus, progress))
             .expect("the committer thread starts")
     };
     let mut generation = 0u64;
@@ -162,7 +163,13 @@ fn recover(state: State, to_committer: &SyncSender<Pending>, progress: &CommitPr
     }
 }
 
-fn commit_loop(store: Arc<dyn Store>, rx: Receiver<Pending>, view: Arc<RwLock<View>>, progress: Arc<CommitProgress>) {
+fn commit_loop(
+    store: Arc<dyn Store>,
+    rx: Receiver<Pending>,
+    view: Arc<RwLock<View>>,
+    bus: Arc<dyn EventBus>,
+    progress: Arc<CommitProgress>,
+) {
     while let Ok(p) = rx.recv() {
         match p {
             Pending::Barrier(done) => {
@@ -177,8 +184,13 @@ fn commit_loop(store: Arc<dyn Store>, rx: Receiver<Pending>, view: Arc<RwLock<Vi
                             .map_err(|e| tracing::error!(error = %e, "group commit failed"))
                             .is_ok());
                 if committed {
+                    let mut publish = publish;
+                    let at = crate::view::wall_clock_us();
+                    let frames = publish.frames.drain(..).map(|f| Arc::new(f.into_frame(at))).collect();
                     view.write().expect("view lock").apply(publish);
                     progress.committed.store(generation, Ordering::SeqCst);
+                    // Only durable events reach subscribers, in commit order.
+                    bus.publish(frames);
                 } else {
                     progress.failed.store(true, Ordering::SeqCst);
                 }

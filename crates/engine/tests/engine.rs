@@ -73,7 +73,7 @@ const ORG: &str = "org-1";
 
 async fn start(store: Arc<FlakyStore>) -> Engine {
     let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-    Engine::start(store, clock).expect("engine starts")
+    Engine::start(store, clock, Arc::new(switchboard_engine::InProcessBus::new(1024))).expect("engine starts")
 }
 
 /// An org with one mandatoryTimeout queue, one agent on queue, one code. Returns (queue, agent, code).

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod config;
 pub mod conversations;
+pub mod events;
 pub mod ops;
 pub mod token;
 pub mod users;

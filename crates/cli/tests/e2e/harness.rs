@@ -38,11 +38,17 @@ pub struct App {
 
 impl App {
     pub async fn spawn() -> App {
+        App::spawn_with(|_| {}).await
+    }
+
+    /// A server whose configuration `tune` adjusts first.
+    pub async fn spawn_with(tune: impl FnOnce(&mut ServeConfig)) -> App {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServeConfig::new(dir.path().join("switchboard.db"));
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.manual_clock = true;
         config.admin_client_secret = Some(ADMIN_SECRET.into());
+        tune(&mut config);
         let server = server::start(config.clone(), None).await.expect("server starts");
         let base = format!("http://{}", server.addr);
         let mut app =

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bad_input;
+mod events;
 mod harness;
 mod lifecycle;
 mod routing;
