@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::events::routes())
         .merge(routes::config::routes())
         .merge(routes::users::routes())
+        .merge(routes::webhooks::routes())
         .merge(routes::admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

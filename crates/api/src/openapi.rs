@@ -337,6 +337,9 @@ fn schemas() -> Value {
         "Client": {"type": "object", "additionalProperties": false, "required": ["name", "scopes"], "properties": {
             "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}},
         "Clock": {"type": "object", "additionalProperties": false, "required": ["advanceMs"], "properties": {"advanceMs": {"type": "integer", "minimum": 0}}},
+        "Webhook": {"type": "object", "additionalProperties": false, "required": ["url", "eventTypes"], "properties": {
+            "url": {"type": "string"}, "eventTypes": {"type": "array", "items": {"type": "string"}},
+            "secret": {"type": "string", "minLength": 16}}},
         "Org": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}
     })
 }

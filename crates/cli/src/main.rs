@@ -59,6 +59,9 @@ enum Cmd {
         /// Refuse the OAuth password grant.
         #[arg(long, env = "SWITCHBOARD_DISABLE_PASSWORD_GRANT")]
         disable_password_grant: bool,
+        /// Let webhooks target loopback, private and link-local addresses (refused by default).
+        #[arg(long, env = "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS")]
+        allow_private_webhooks: bool,
     },
     /// Run the load generator against a fresh (or a given loopback) server and write a JSON report;
     /// `bench seed` fills a database with closed conversations and times a cold start on it.
@@ -88,6 +91,7 @@ async fn main() -> anyhow::Result<()> {
             admin_client_secret_file,
             token_ttl_secs,
             disable_password_grant,
+            allow_private_webhooks,
         } => {
             let secret = match (admin_client_secret, admin_client_secret_file) {
                 (Some(s), _) => Some(s),
@@ -102,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
                 admin_client_secret: secret,
                 token_ttl_secs,
                 password_grant: !disable_password_grant,
+                allow_private_webhooks,
                 ..ServeConfig::new(db.clone())
             };
             let mut running = server::start(config, None).await?;

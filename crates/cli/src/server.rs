@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard_api::{ApiConfig, AppState, Metrics, TokenSigner, auth};
-use switchboard_engine::{Clock, ConfigCommand, Engine, InProcessBus, ManualClock, SystemClock};
+use switchboard_engine::{Clock, ConfigCommand, Engine, EngineOptions, InProcessBus, ManualClock, SystemClock};
 use switchboard_store::{CommitBatch, Store};
 use switchboard_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -25,6 +25,8 @@ pub struct ServeConfig {
     pub password_grant: bool,
     /// Frames kept for slow subscribers before they are told to resync.
     pub bus_capacity: usize,
+    /// Let webhooks target loopback, private and link-local addresses (refused by default: SSRF).
+    pub allow_private_webhooks: bool,
 }
 
 impl ServeConfig {
@@ -39,6 +41,7 @@ impl ServeConfig {
             token_ttl_secs: 3600,
             password_grant: true,
             bus_capacity: 4096,
+            allow_private_webhooks: false,
         }
     }
 }
@@ -105,7 +108,8 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
         Arc::new(SystemClock)
     };
     let bus = Arc::new(InProcessBus::new(config.bus_capacity));
-    let engine = Arc::new(Engine::start(store, clock, bus).context("starting the engine")?);
+    let options = EngineOptions { bus, allow_private_webhooks: config.allow_private_webhooks };
+    let engine = Arc::new(Engine::start(store, clock, options).context("starting the engine")?);
     let mut notes = Vec::new();
     if engine.org(&default_org).is_none() {
         engine.configure_as_system(&default_org, ConfigCommand::CreateOrg { name: "Default".into() }).await?;

@@ -187,6 +187,22 @@ impl Actor {
         }
     }
 
+    /// Whether this actor may see a conversation at all: supervisors, admins and reading clients see the
+    /// org's; agents, bots and guests only conversations they take or took part in. Everything else about
+    /// a conversation (its version, its state) is hidden from those who may not see it.
+    pub fn may_see(&self, conv: &crate::model::Conversation) -> bool {
+        match self.kind {
+            ActorKind::System => true,
+            ActorKind::User => self.is_supervisor_or_admin() || conv.has_user(&self.id),
+            ActorKind::Client => {
+                self.has_scope(Scope::ConversationsRead)
+                    || self.has_scope(Scope::ConversationsWrite)
+                    || conv.participants.iter().any(|p| self.is_own(p))
+            }
+            ActorKind::Guest => conv.participants.iter().any(|p| self.is_own(p)),
+        }
+    }
+
     /// Amendments: supervisor, admin or `wrapup:amend` (DOMAIN.md rule 2).
     pub fn may_amend(&self) -> bool {
         self.kind == ActorKind::System || self.is_supervisor_or_admin() || self.has_scope(Scope::WrapupAmend)

@@ -5,6 +5,7 @@ use crate::error::EngineError;
 use crate::orgs::OrgConfig;
 use crate::requests::{ConfigCommand, ConfigOutcome, QueueSpec, RoutingStatusRequest, UserSpec};
 use crate::state::State;
+use crate::webhooks::Webhook;
 use std::sync::Arc;
 use switchboard_core::config::{
     Client, DEFAULT_ALERTING_TIMEOUT_MS, DEFAULT_INACTIVITY_TIMEOUT_MS, OrgSettings, Queue, RoutingStatus, User,
@@ -196,6 +197,44 @@ impl State {
                 let user = self.org(org_id)?.users.get(&user_id).cloned().expect("user exists");
                 return Ok(ConfigOutcome::User(user));
             }
+            ConfigCommand::CreateWebhook { url, event_types, secret } => {
+                validate_webhook(&url, &event_types, Some(&secret))?;
+                let w = Webhook {
+                    id: new_id(),
+                    url,
+                    event_types,
+                    secret,
+                    previous_secret: None,
+                    previous_secret_until: None,
+                    created_at: now,
+                    version: 1,
+                };
+                org.webhooks.insert(w.id.clone(), w.clone());
+                self.stage_entity(org_id, "webhook", &w.id, 1, &w);
+                ConfigOutcome::Webhook(w)
+            }
+            ConfigCommand::UpdateWebhook { id, url, event_types, secret } => {
+                let mut w = org.webhooks.get(&id).cloned().ok_or_else(|| EngineError::not_found("webhook", &id))?;
+                check_version(w.version, expected)?;
+                validate_webhook(&url, &event_types, secret.as_deref())?;
+                if let Some(new) = secret.filter(|s| *s != w.secret) {
+                    w.previous_secret = Some(std::mem::replace(&mut w.secret, new));
+                    w.previous_secret_until = Some(now.plus_ms(SECRET_OVERLAP_MS));
+                }
+                w.url = url;
+                w.event_types = event_types;
+                w.version += 1;
+                org.webhooks.insert(id.clone(), w.clone());
+                self.stage_entity(org_id, "webhook", &id, w.version, &w);
+                ConfigOutcome::Webhook(w)
+            }
+            ConfigCommand::DeleteWebhook { id } => {
+                let w = org.webhooks.get(&id).cloned().ok_or_else(|| EngineError::not_found("webhook", &id))?;
+                check_version(w.version, expected)?;
+                org.webhooks.remove(&id);
+                self.batch.entities_delete.push((org_id.to_string(), "webhook".into(), id));
+                ConfigOutcome::Deleted
+            }
             ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {
                 if self.orgs.values().any(|o| o.clients.contains_key(&id)) {
                     return Err(conflict("already_exists", &format!("client {id} exists")));
@@ -257,6 +296,57 @@ impl State {
         }
         if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
     }
+}
+
+/// How long a rotated-out webhook secret keeps signing, so receivers can switch without a gap.
+const SECRET_OVERLAP_MS: i64 = 24 * 3_600_000;
+
+const EVENT_TYPES: &[&str] = &[
+    "conversation.created",
+    "participant.queued",
+    "participant.alerting",
+    "participant.connected",
+    "participant.disconnected",
+    "participant.offerWithdrawn",
+    "participant.held",
+    "participant.unheld",
+    "consult.started",
+    "consult.completed",
+    "consult.cancelled",
+    "wrapup.provisionalSaved",
+    "wrapup.acwRequested",
+    "wrapup.pending",
+    "wrapup.set",
+    "wrapup.skipped",
+    "wrapup.timedOut",
+    "wrapup.amended",
+    "conversation.transferred",
+    "attributes.updated",
+    "message.created",
+    "conversation.ended",
+    "conversation.closed",
+    "user.routingStatusChanged",
+];
+
+fn validate_webhook(url: &str, event_types: &[String], secret: Option<&str>) -> Result<(), EngineError> {
+    let mut v = Vec::new();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2_000 {
+        v.push(Violation::new("/url", "an http or https URL of at most 2000 characters"));
+    }
+    if event_types.is_empty() {
+        v.push(Violation::new("/eventTypes", "give at least one event type, or \"*\" for all"));
+    }
+    for (i, t) in event_types.iter().enumerate() {
+        if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
+            v.push(Violation::new(format!("/eventTypes/{i}"), format!("unknown event type {t:?}")));
+        }
+    }
+    if let Some(s) = secret
+        && (s.len() < 16 || s.len() > 256)
+    {
+        v.push(Violation::new("/secret", "must be 16 to 256 characters"));
+    }
+    if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
 }
 
 fn conflict(code: &'static str, detail: &str) -> EngineError {

@@ -16,14 +16,23 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, RwLock};
 use switchboard_core::config::{Client, User};
 use switchboard_core::{Actor, Conversation, Load, Message, Timestamp};
-use switchboard_store::{ConversationFilter, Store};
+use switchboard_store::{ConversationFilter, DeliveryRow, Store};
 use tokio::sync::{Semaphore, oneshot};
+
+/// How the engine is wired: the event bus, and whether webhooks may target private addresses.
+pub struct EngineOptions {
+    pub bus: Arc<dyn EventBus>,
+    pub allow_private_webhooks: bool,
+}
 
 /// Requests admitted at once; callers beyond it wait (backpressure instead of unbounded queues).
 const MAX_IN_FLIGHT: usize = 16_384;
 
 pub struct Engine {
     bus: Arc<dyn EventBus>,
+    /// Wakes the webhook worker when engine time moves (a manual clock has no other signal).
+    wake: Arc<tokio::sync::Notify>,
+    allow_private_webhooks: bool,
     tx: Sender<Msg>,
     view: Arc<RwLock<View>>,
     store: Arc<dyn Store>,
@@ -41,7 +50,8 @@ pub struct ConversationList {
 impl Engine {
     /// Loads state from the store and starts the writer thread. With a manual clock, engine time resumes
     /// where it stood when the server stopped.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, bus: Arc<dyn EventBus>) -> Result<Engine, EngineError> {
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, options: EngineOptions) -> Result<Engine, EngineError> {
+        let EngineOptions { bus, allow_private_webhooks } = options;
         if let Some(manual) = clock.as_manual()
             && let Some(saved) = store.get_meta(worker::MANUAL_CLOCK_META)?.and_then(|v| v.parse::<i64>().ok())
             && saved > manual.now().0
@@ -52,16 +62,29 @@ impl Engine {
         let view = Arc::new(RwLock::new(View::default()));
         view.write().expect("view lock").apply(state.publish_all());
         let (tx, rx) = std::sync::mpsc::channel();
+        let (outbox_tx, outbox_rx) = tokio::sync::mpsc::unbounded_channel();
+        let wake = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(crate::webhooks::run_worker(crate::webhooks::WorkerDeps {
+            store: store.clone(),
+            clock: clock.clone(),
+            view: view.clone(),
+            writer: tx.clone(),
+            committed: outbox_rx,
+            wake: wake.clone(),
+            allow_private: allow_private_webhooks,
+        }));
         let thread_view = view.clone();
         let thread = std::thread::Builder::new()
             .name("switchboard-writer".into())
             .spawn({
                 let bus = bus.clone();
-                move || worker::run(state, rx, thread_view, bus)
+                move || worker::run(state, rx, thread_view, bus, outbox_tx)
             })
             .map_err(|e| EngineError::Decode(format!("could not start the writer thread: {e}")))?;
         Ok(Engine {
             bus,
+            wake,
+            allow_private_webhooks,
             tx,
             view,
             store,
@@ -107,7 +130,31 @@ impl Engine {
 
     /// Moves a manual clock and returns once every due timer (and what it caused) has committed.
     pub async fn advance_clock(&self, ms: i64) -> Result<ClockOutcome, EngineError> {
-        self.call(|tx| Msg::AdvanceClock(ms, tx)).await
+        let out = self.call(|tx| Msg::AdvanceClock(ms, tx)).await;
+        self.wake.notify_one();
+        out
+    }
+
+    /// Queues a webhook delivery again.
+    pub async fn redeliver(&self, org_id: &str, delivery_id: &str) -> Result<DeliveryRow, EngineError> {
+        let (org_id, delivery_id) = (org_id.to_string(), delivery_id.to_string());
+        self.call(|reply| Msg::Redeliver { org_id, delivery_id, reply }).await
+    }
+
+    /// One webhook's deliveries after `after` (seq), oldest first.
+    pub async fn deliveries(
+        &self,
+        org_id: &str,
+        webhook_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRow>, EngineError> {
+        let (org_id, webhook_id) = (org_id.to_string(), webhook_id.to_string());
+        self.blocking(move |s| Ok(s.deliveries(&org_id, &webhook_id, after, limit)?)).await
+    }
+
+    pub fn allow_private_webhooks(&self) -> bool {
+        self.allow_private_webhooks
     }
 
     /// One durable insert + update through the writer (the store ceiling the benchmark compares against).

@@ -12,13 +12,14 @@ mod routing;
 mod state;
 mod timers;
 mod view;
+pub mod webhooks;
 mod worker;
 
 pub use bus::{EventBus, Frame, InProcessBus, Lagged, Subscription};
 pub use clock::{Clock, ManualClock, SystemClock, wall_clock_ms};
 pub use error::EngineError;
-pub use handle::{ConversationList, Engine};
+pub use handle::{ConversationList, Engine, EngineOptions};
 pub use orgs::OrgConfig;
 pub use requests::*;
 pub use state::{conversation_row, envelope, refs_of};
-pub use switchboard_store::ConversationFilter;
+pub use switchboard_store::{ConversationFilter, DeliveryRow};

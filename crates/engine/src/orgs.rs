@@ -11,6 +11,7 @@ pub struct OrgConfig {
     pub codes: BTreeMap<String, WrapupCode>,
     pub users: BTreeMap<String, User>,
     pub clients: BTreeMap<String, Client>,
+    pub webhooks: BTreeMap<String, crate::webhooks::Webhook>,
 }
 
 impl OrgConfig {
@@ -19,7 +20,14 @@ impl OrgConfig {
         for c in WrapupCode::system_codes() {
             codes.insert(c.id.clone(), c);
         }
-        OrgConfig { settings, queues: BTreeMap::new(), codes, users: BTreeMap::new(), clients: BTreeMap::new() }
+        OrgConfig {
+            settings,
+            queues: BTreeMap::new(),
+            codes,
+            users: BTreeMap::new(),
+            clients: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
+        }
     }
 
     pub fn active_code(&self, id: &str) -> bool {

@@ -128,6 +128,22 @@ pub enum ConfigCommand {
         scopes: Vec<String>,
         secret_hash: String,
     },
+    /// The API checks the target address before sending this (the writer does no DNS).
+    CreateWebhook {
+        url: String,
+        event_types: Vec<String>,
+        secret: String,
+    },
+    /// A new `secret` rotates: the old one keeps signing for 24 h.
+    UpdateWebhook {
+        id: String,
+        url: String,
+        event_types: Vec<String>,
+        secret: Option<String>,
+    },
+    DeleteWebhook {
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -148,6 +164,7 @@ pub enum ConfigOutcome {
     /// A user with the routing status as read back (idle / interacting / notResponding / offQueue).
     User(User),
     Client(Client),
+    Webhook(crate::webhooks::Webhook),
     Deleted,
 }
 

@@ -89,6 +89,7 @@ impl State {
             let Some((due, t)) = self.timers.first_due(now.0) else { break };
             let key = t.kind.key();
             self.timers.remove(&t.conversation_id, &key);
+            self.batch.timers_upsert.retain(|r| !(r.conversation_id == t.conversation_id && r.key == key));
             self.batch.timers_delete.push((t.conversation_id.clone(), key));
             fired += 1;
             let cmd = Command::FireTimer { timer: t.kind.clone(), due_at: Timestamp(due) };

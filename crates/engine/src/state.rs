@@ -12,7 +12,9 @@ use switchboard_core::config::{Client, OrgSettings, Queue, User, WrapupCode};
 use switchboard_core::routing::{AlertingOffer, Footprint, Waiting, footprint};
 use switchboard_core::timers::{TimerKind, due_timers};
 use switchboard_core::{Actor, AgentEffect, Command, Conversation, Ctx, Decision, Event, Load, Timestamp, decide};
-use switchboard_store::{CommitBatch, ConversationRow, EntityRow, IdempotencyRow, Store, StoredEvent, TimerRow};
+use switchboard_store::{
+    CommitBatch, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, Store, StoredEvent, TimerRow,
+};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AgentMeta {
@@ -51,6 +53,8 @@ pub struct State {
     touched_convs: Vec<String>,
     /// One frame per applied command (and per user event), published after the batch is durable.
     frames: Vec<FramePart>,
+    /// Outbox rows created (or redelivered) in this batch: the delivery worker gets them once durable.
+    new_deliveries: Vec<DeliveryRow>,
     /// Index of each conversation's row in `batch.conversations` (a conversation is written once per batch).
     batch_rows: HashMap<String, usize>,
     pub touched_orgs: HashSet<String>,
@@ -83,6 +87,7 @@ impl State {
             touched_gen: HashMap::new(),
             touched_convs: Vec::new(),
             frames: Vec::new(),
+            new_deliveries: Vec::new(),
             batch_rows: HashMap::new(),
             touched_orgs: HashSet::new(),
             touched_users: HashSet::new(),
@@ -100,6 +105,7 @@ impl State {
                 "code" => drop(org.codes.insert(e.id.clone(), decode::<WrapupCode>("code", &e.doc)?)),
                 "user" => drop(org.users.insert(e.id.clone(), decode::<User>("user", &e.doc)?)),
                 "client" => drop(org.clients.insert(e.id.clone(), decode::<Client>("client", &e.doc)?)),
+                "webhook" => drop(org.webhooks.insert(e.id.clone(), decode("webhook", &e.doc)?)),
                 _ => {}
             }
         }
@@ -170,6 +176,7 @@ impl State {
             self.next_seq += 1;
             self.batch.events.push(conversation_event(seq, org_id, &conv.id, e));
         }
+        self.stage_deliveries(org_id, first, now);
         let bodies: Vec<&str> = self.batch.events[first..].iter().map(|e| e.body.as_str()).collect();
         // Refs only grow: send the store just the new ones (most commands add none).
         let old_refs = old.map(refs_of).unwrap_or_default();
@@ -217,6 +224,7 @@ impl State {
             if !after.iter().any(|a| a.kind == t.kind) {
                 let key = t.kind.key();
                 self.timers.remove(&new.id, &key);
+                self.batch.timers_upsert.retain(|r| !(r.conversation_id == new.id && r.key == key));
                 self.batch.timers_delete.push((new.id.clone(), key));
             }
         }
@@ -226,6 +234,7 @@ impl State {
                 continue;
             }
             let ord = self.timers.next_ord;
+            self.batch.timers_delete.retain(|(c, k)| !(*c == new.id && *k == key));
             self.timers.insert(
                 t.due_at.0,
                 ord,
@@ -343,6 +352,7 @@ impl State {
             events: format!("[{body}]"),
             conversation: "null".into(),
         });
+        let first = self.batch.events.len();
         self.batch.events.push(StoredEvent {
             seq,
             id,
@@ -352,8 +362,47 @@ impl State {
             at_ms: now.0,
             body,
         });
+        self.stage_deliveries(org_id, first, now);
         self.touched_users.insert(user_id.to_string());
         self.touched_orgs.insert(org_id.to_string());
+    }
+
+    /// The outbox: one delivery per (event from `first` on, webhook that wants its type), in this batch.
+    fn stage_deliveries(&mut self, org_id: &str, first: usize, now: Timestamp) {
+        let Some(org) = self.orgs.get(org_id) else { return };
+        if org.webhooks.is_empty() {
+            return;
+        }
+        for e in &self.batch.events[first..] {
+            for w in org.webhooks.values().filter(|w| w.wants(&e.event_type)) {
+                let row = DeliveryRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    org_id: org_id.to_string(),
+                    webhook_id: w.id.clone(),
+                    order_key: e.conversation_id.clone().unwrap_or_else(|| "org".into()),
+                    seq: e.seq,
+                    event_id: e.id.clone(),
+                    event_type: e.event_type.clone(),
+                    body: e.body.clone(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    created_ms: now.0,
+                    next_attempt_ms: now.0,
+                    last_status_code: None,
+                    last_response_ms: None,
+                    last_error: None,
+                    delivered_ms: None,
+                };
+                self.batch.deliveries.push(row.clone());
+                self.new_deliveries.push(row);
+            }
+        }
+    }
+
+    /// A delivery to queue again (redeliver): staged, and handed to the worker once durable.
+    pub fn stage_redelivery(&mut self, row: DeliveryRow) {
+        self.batch.deliveries.push(row.clone());
+        self.new_deliveries.push(row);
     }
 
     pub fn stage_entity<T: serde::Serialize>(&mut self, org_id: &str, kind: &str, id: &str, version: u64, doc: &T) {
@@ -382,6 +431,7 @@ impl State {
         self.batch_rows.clear();
         let publish = Publish {
             frames: std::mem::take(&mut self.frames),
+            deliveries: std::mem::take(&mut self.new_deliveries),
             orgs: self.touched_orgs.drain().filter_map(|o| self.orgs.get(&o).map(|c| (o, c.clone()))).collect(),
             loads: self
                 .touched_users
@@ -448,6 +498,7 @@ impl FramePart {
 #[derive(Default)]
 pub struct Publish {
     pub frames: Vec<FramePart>,
+    pub deliveries: Vec<DeliveryRow>,
     pub orgs: Vec<(String, Arc<OrgConfig>)>,
     pub loads: Vec<(String, Load)>,
 }
@@ -459,6 +510,7 @@ impl State {
         self.touched_users.clear();
         Publish {
             frames: Vec::new(),
+            deliveries: Vec::new(),
             orgs: self.orgs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             loads: self.loads.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }

@@ -27,6 +27,14 @@ pub enum Msg {
     Conversation(Box<ConversationRequest>, oneshot::Sender<Result<ConversationOutcome, EngineError>>),
     Config(Box<ConfigRequest>, oneshot::Sender<Result<ConfigOutcome, EngineError>>),
     AdvanceClock(i64, oneshot::Sender<Result<ClockOutcome, EngineError>>),
+    /// Delivery outcomes from the webhook worker, persisted in the next group commit.
+    Deliveries(Vec<switchboard_store::DeliveryRow>),
+    /// Queue a delivery again (`POST .../redeliver`).
+    Redeliver {
+        org_id: String,
+        delivery_id: String,
+        reply: oneshot::Sender<Result<switchboard_store::DeliveryRow, EngineError>>,
+    },
     /// The benchmark's store ceiling: a bare insert + update through the same writer and group commit.
     CeilingProbe(u64, oneshot::Sender<Result<(), EngineError>>),
     Shutdown,
@@ -35,12 +43,10 @@ pub enum Msg {
 type Reply = Box<dyn FnOnce(bool) + Send>;
 
 fn reply<T: Send + 'static>(tx: oneshot::Sender<Result<T, EngineError>>, r: Result<T, EngineError>) -> Reply {
+    // A batch that did not commit answers nothing it decided, rejections included: they may describe
+    // state that never became durable.
     Box::new(move |committed| {
-        let r = match r {
-            Ok(_) if !committed => Err(EngineError::Unavailable),
-            r => r,
-        };
-        let _ = tx.send(r);
+        let _ = tx.send(if committed { r } else { Err(EngineError::Unavailable) });
     })
 }
 
@@ -63,7 +69,13 @@ struct CommitProgress {
 
 /// The writer loop. It decides batch N+1 while the committer writes and syncs batch N: deciding and
 /// committing overlap, and every answer still waits for its own batch to be durable.
-pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>, bus: Arc<dyn EventBus>) {
+pub fn run(
+    mut state: State,
+    rx: Receiver<Msg>,
+    view: Arc<RwLock<View>>,
+    bus: Arc<dyn EventBus>,
+    outbox: tokio::sync::mpsc::UnboundedSender<switchboard_store::DeliveryRow>,
+) {
     let manual = state.clock.as_manual().is_some();
     let progress = Arc::new(CommitProgress { committed: AtomicU64::new(0), failed: AtomicBool::new(false) });
     // One batch may wait while another commits; the writer blocks beyond that (backpressure).
@@ -72,7 +84,7 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>, bus: Ar
         let (store, progress) = (state.store.clone(), progress.clone());
         std::thread::Builder::new()
             .name("switchboard-commit".into())
-            .spawn(move || commit_loop(store, from_writer, view, bus, progress))
+            .spawn(move || commit_loop(store, from_writer, view, bus, outbox, progress))
             .expect("the committer thread starts")
     };
     let mut generation = 0u64;
@@ -123,6 +135,11 @@ pub fn run(mut state: State, rx: Receiver<Msg>, view: Arc<RwLock<View>>, bus: Ar
                     state.batch.meta.push(("bench:last".into(), n.to_string()));
                     replies.push(reply(tx, Ok(())));
                 }
+                Msg::Deliveries(rows) => state.batch.deliveries.extend(rows),
+                Msg::Redeliver { org_id, delivery_id, reply: tx } => {
+                    let r = redeliver(&mut state, &org_id, &delivery_id);
+                    replies.push(reply(tx, r));
+                }
                 Msg::Shutdown => stop = true,
             }
         }
@@ -149,6 +166,12 @@ fn recover(state: State, to_committer: &SyncSender<Pending>, progress: &CommitPr
     }
     let (store, clock) = (state.store.clone(), state.clock.clone());
     drop(state);
+    // A clock advance that did not commit did not happen: its timers fire on the next advance.
+    if let (Some(manual), Ok(Some(saved))) = (clock.as_manual(), store.get_meta(MANUAL_CLOCK_META))
+        && let Ok(ms) = saved.parse::<i64>()
+    {
+        manual.set(Timestamp(ms));
+    }
     loop {
         match State::boot(store.clone(), clock.clone()) {
             Ok(fresh) => {
@@ -168,6 +191,7 @@ fn commit_loop(
     rx: Receiver<Pending>,
     view: Arc<RwLock<View>>,
     bus: Arc<dyn EventBus>,
+    outbox: tokio::sync::mpsc::UnboundedSender<switchboard_store::DeliveryRow>,
     progress: Arc<CommitProgress>,
 ) {
     while let Ok(p) = rx.recv() {
@@ -187,6 +211,10 @@ fn commit_loop(
                     let mut publish = publish;
                     let at = crate::view::wall_clock_us();
                     let frames = publish.frames.drain(..).map(|f| Arc::new(f.into_frame(at))).collect();
+                    // Only durable deliveries reach the worker.
+                    for d in publish.deliveries.drain(..) {
+                        let _ = outbox.send(d);
+                    }
                     view.write().expect("view lock").apply(publish);
                     progress.committed.store(generation, Ordering::SeqCst);
                     // Only durable events reach subscribers, in commit order.
@@ -240,7 +268,12 @@ fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<Co
         return Ok(out);
     }
     let current = match &req.conversation_id {
-        Some(id) => Some(state.load(org_id, id)?.ok_or_else(|| EngineError::not_found("conversation", id))?),
+        Some(id) => Some(
+            state
+                .load(org_id, id)?
+                .filter(|c| req.actor.may_see(c))
+                .ok_or_else(|| EngineError::not_found("conversation", id))?,
+        ),
         None => None,
     };
     if let (Some(expected), Some(conv)) = (req.expected_version, &current)
@@ -293,4 +326,18 @@ fn advance_clock(state: &mut State, ms: i64) -> Result<ClockOutcome, EngineError
     state.batch.meta.push((MANUAL_CLOCK_META.into(), now.0.to_string()));
     let fired = state.fire_due(now);
     Ok(ClockOutcome { now, fired })
+}
+
+fn redeliver(state: &mut State, org_id: &str, id: &str) -> Result<switchboard_store::DeliveryRow, EngineError> {
+    let pending = state.batch.deliveries.iter().rev().find(|d| d.id == id && d.org_id == org_id).cloned();
+    let mut row = match pending {
+        Some(r) => r,
+        None => state.store.delivery(org_id, id)?.ok_or_else(|| EngineError::not_found("delivery", id))?,
+    };
+    row.status = "pending".into();
+    row.next_attempt_ms = state.clock.now().0;
+    // A fresh 24 h of retries from now.
+    row.created_ms = row.next_attempt_ms;
+    state.stage_redelivery(row.clone());
+    Ok(row)
 }

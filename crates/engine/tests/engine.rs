@@ -67,13 +67,36 @@ impl Store for FlakyStore {
     fn counts(&self) -> StoreResult<(u64, u64)> {
         self.inner.counts()
     }
+    fn pending_deliveries(&self) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
+        self.inner.pending_deliveries()
+    }
+    fn deliveries(
+        &self,
+        o: &str,
+        w: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
+        self.inner.deliveries(o, w, after, limit)
+    }
+    fn delivery(&self, o: &str, id: &str) -> StoreResult<Option<switchboard_store::DeliveryRow>> {
+        self.inner.delivery(o, id)
+    }
 }
 
 const ORG: &str = "org-1";
 
 async fn start(store: Arc<FlakyStore>) -> Engine {
     let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
-    Engine::start(store, clock, Arc::new(switchboard_engine::InProcessBus::new(1024))).expect("engine starts")
+    Engine::start(
+        store,
+        clock,
+        switchboard_engine::EngineOptions {
+            bus: Arc::new(switchboard_engine::InProcessBus::new(1024)),
+            allow_private_webhooks: false,
+        },
+    )
+    .expect("engine starts")
 }
 
 /// An org with one mandatoryTimeout queue, one agent on queue, one code. Returns (queue, agent, code).

@@ -12,8 +12,8 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use rusqlite::Connection;
 use switchboard_store::{
-    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, EntityRow, IdempotencyRow, Store, StoreError,
-    StoreResult, StoredEvent, TimerRow,
+    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, Store,
+    StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 pub use schema::{MIGRATIONS, MigrationReport, latest_version, migrate};
@@ -153,5 +153,17 @@ impl Store for SqliteStore {
 
     fn counts(&self) -> StoreResult<(u64, u64)> {
         read::counts(&self.reader())
+    }
+
+    fn pending_deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {
+        read::pending_deliveries(&self.reader())
+    }
+
+    fn deliveries(&self, org_id: &str, webhook_id: &str, after: u64, limit: usize) -> StoreResult<Vec<DeliveryRow>> {
+        read::deliveries(&self.reader(), org_id, webhook_id, after, limit)
+    }
+
+    fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
+        read::delivery(&self.reader(), org_id, id)
     }
 }

@@ -3,8 +3,8 @@
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use switchboard_store::{
-    ConversationFilter, ConversationPage, ConversationRow, EntityRow, IdempotencyRow, StoreError, StoreResult,
-    StoredEvent, TimerRow,
+    ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, StoreError,
+    StoreResult, StoredEvent, TimerRow,
 };
 
 /// Maps a read error, telling data that does not fit the store types (corruption) apart from failures
@@ -267,4 +267,57 @@ pub(crate) fn counts(conn: &Connection) -> StoreResult<(u64, u64)> {
     conn.prepare_cached("SELECT (SELECT COUNT(*) FROM conversations), (SELECT COUNT(*) FROM events)")
         .and_then(|mut stmt| stmt.query_row([], |row| Ok((get_u64(row, 0)?, get_u64(row, 1)?))))
         .map_err(read_err("count rows"))
+}
+
+const DELIVERY_COLUMNS: &str = "id, org_id, webhook_id, order_key, seq, event_id, event_type, body, status, attempts,
+    created_ms, next_attempt_ms, last_status_code, last_response_ms, last_error, delivered_ms";
+
+fn delivery_row(row: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        webhook_id: row.get(2)?,
+        order_key: row.get(3)?,
+        seq: get_u64(row, 4)?,
+        event_id: row.get(5)?,
+        event_type: row.get(6)?,
+        body: row.get(7)?,
+        status: row.get(8)?,
+        attempts: row.get(9)?,
+        created_ms: row.get(10)?,
+        next_attempt_ms: row.get(11)?,
+        last_status_code: row.get(12)?,
+        last_response_ms: row.get(13)?,
+        last_error: row.get(14)?,
+        delivered_ms: row.get(15)?,
+    })
+}
+
+pub(crate) fn pending_deliveries(conn: &Connection) -> StoreResult<Vec<DeliveryRow>> {
+    conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY seq, id"))
+        .and_then(|mut stmt| stmt.query_map([], delivery_row).and_then(Iterator::collect))
+        .map_err(read_err("read pending deliveries"))
+}
+
+pub(crate) fn deliveries(
+    conn: &Connection,
+    org_id: &str,
+    webhook_id: &str,
+    after: u64,
+    max: usize,
+) -> StoreResult<Vec<DeliveryRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE org_id = ?1 AND webhook_id = ?2 AND seq > ?3
+         ORDER BY seq, id LIMIT ?4"
+    ))
+    .and_then(|mut stmt| {
+        stmt.query_map(params![org_id, webhook_id, bound(after), limit(max)], delivery_row).and_then(Iterator::collect)
+    })
+    .map_err(read_err("read deliveries"))
+}
+
+pub(crate) fn delivery(conn: &Connection, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
+    conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE org_id = ?1 AND id = ?2"))
+        .and_then(|mut stmt| stmt.query_row([org_id, id], delivery_row).optional())
+        .map_err(read_err("read delivery"))
 }

@@ -85,6 +85,29 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: webhook deliveries (the outbox), written in the same transaction as their events.
+    r#"
+    CREATE TABLE deliveries (
+        id               TEXT PRIMARY KEY,
+        org_id           TEXT NOT NULL,
+        webhook_id       TEXT NOT NULL,
+        order_key        TEXT NOT NULL,
+        seq              INTEGER NOT NULL,
+        event_id         TEXT NOT NULL,
+        event_type       TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        attempts         INTEGER NOT NULL,
+        created_ms       INTEGER NOT NULL,
+        next_attempt_ms  INTEGER NOT NULL,
+        last_status_code INTEGER,
+        last_response_ms INTEGER,
+        last_error       TEXT,
+        delivered_ms     INTEGER
+    );
+    CREATE INDEX deliveries_webhook_seq ON deliveries (org_id, webhook_id, seq);
+    CREATE INDEX deliveries_pending ON deliveries (seq) WHERE status = 'pending';
+    "#,
 ];
 
 /// The schema version this build writes.

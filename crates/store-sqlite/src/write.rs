@@ -27,6 +27,7 @@ pub(crate) fn commit(conn: &mut Connection, batch: &CommitBatch) -> StoreResult<
     write_timers(&tx, batch)?;
     write_entities(&tx, batch)?;
     write_idempotency_and_meta(&tx, batch)?;
+    write_deliveries(&tx, batch)?;
     tx.commit().map_err(backend("commit"))
 }
 
@@ -218,6 +219,44 @@ fn write_idempotency_and_meta(tx: &Transaction<'_>, batch: &CommitBatch) -> Stor
         for (key, value) in &batch.meta {
             upsert.execute(params![key, value]).map_err(|e| StoreError::Backend(format!("upsert meta {key}: {e}")))?;
         }
+    }
+    Ok(())
+}
+
+fn write_deliveries(tx: &Transaction<'_>, batch: &CommitBatch) -> StoreResult<()> {
+    if batch.deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO deliveries (id, org_id, webhook_id, order_key, seq, event_id, event_type, body,
+                 status, attempts, created_ms, next_attempt_ms, last_status_code, last_response_ms, last_error,
+                 delivered_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )
+        .map_err(backend("prepare delivery upsert"))?;
+    for d in &batch.deliveries {
+        let seq = to_i64(d.seq, "delivery seq")?;
+        upsert
+            .execute(params![
+                d.id,
+                d.org_id,
+                d.webhook_id,
+                d.order_key,
+                seq,
+                d.event_id,
+                d.event_type,
+                d.body,
+                d.status,
+                d.attempts,
+                d.created_ms,
+                d.next_attempt_ms,
+                d.last_status_code,
+                d.last_response_ms,
+                d.last_error,
+                d.delivered_ms
+            ])
+            .map_err(|e| StoreError::Backend(format!("upsert delivery {}: {e}", d.id)))?;
     }
     Ok(())
 }

@@ -70,6 +70,21 @@ impl Store for TempStore {
     fn counts(&self) -> StoreResult<(u64, u64)> {
         self.store.counts()
     }
+    fn pending_deliveries(&self) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
+        self.store.pending_deliveries()
+    }
+    fn deliveries(
+        &self,
+        o: &str,
+        w: &str,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
+        self.store.deliveries(o, w, after, limit)
+    }
+    fn delivery(&self, o: &str, id: &str) -> StoreResult<Option<switchboard_store::DeliveryRow>> {
+        self.store.delivery(o, id)
+    }
 }
 
 #[test]

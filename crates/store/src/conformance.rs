@@ -8,10 +8,12 @@
 //! - a batch with an event seq that is already stored (or repeated) fails and writes nothing.
 
 mod conversations;
+mod deliveries;
 mod log;
 mod rows;
 
 pub use conversations::*;
+pub use deliveries::*;
 pub use log::*;
 pub use rows::*;
 
@@ -38,6 +40,7 @@ pub fn run_all<S: Store>(make: impl Fn() -> S) {
         ("idempotency_scoped_by_org", idempotency_scoped_by_org),
         ("meta_upsert", meta_upsert),
         ("last_seq_and_counts", last_seq_and_counts),
+        ("deliveries_insert_replace_and_read", deliveries_insert_replace_and_read),
         ("failed_batch_writes_nothing", failed_batch_writes_nothing),
     ];
     for (name, check) in checks {

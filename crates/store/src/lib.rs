@@ -80,6 +80,29 @@ pub struct IdempotencyRow {
     pub expires_at_ms: i64,
 }
 
+/// One event for one webhook: created in the same commit as the event, updated as delivery proceeds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub org_id: String,
+    pub webhook_id: String,
+    /// Deliveries with the same (webhook, order key) go one at a time in `seq` order: the conversation id.
+    pub order_key: String,
+    pub seq: u64,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: String,
+    /// `pending` | `delivered` | `deadLettered`
+    pub status: String,
+    pub attempts: u32,
+    pub created_ms: i64,
+    pub next_attempt_ms: i64,
+    pub last_status_code: Option<u16>,
+    pub last_response_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub delivered_ms: Option<i64>,
+}
+
 /// Everything one group commit writes, atomically.
 #[derive(Clone, Debug, Default)]
 pub struct CommitBatch {
@@ -93,6 +116,8 @@ pub struct CommitBatch {
     pub entities_delete: Vec<(String, String, String)>,
     pub idempotency: Vec<IdempotencyRow>,
     pub meta: Vec<(String, String)>,
+    /// Webhook deliveries, inserted or replaced by id.
+    pub deliveries: Vec<DeliveryRow>,
 }
 
 impl CommitBatch {
@@ -105,6 +130,7 @@ impl CommitBatch {
             && self.entities_delete.is_empty()
             && self.idempotency.is_empty()
             && self.meta.is_empty()
+            && self.deliveries.is_empty()
     }
 }
 
@@ -152,6 +178,11 @@ pub trait Store: Send + Sync + 'static {
     fn events_after(&self, org_id: &str, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>>;
     /// An idempotency record, whatever its expiry (the engine decides).
     fn idempotency(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotencyRow>>;
+    /// Deliveries still `pending`, all orgs, in `seq` order (the delivery worker's queue at start).
+    fn pending_deliveries(&self) -> StoreResult<Vec<DeliveryRow>>;
+    /// One webhook's deliveries with `seq > after`, oldest first.
+    fn deliveries(&self, org_id: &str, webhook_id: &str, after: u64, limit: usize) -> StoreResult<Vec<DeliveryRow>>;
+    fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>>;
     /// Number of stored conversations (all states) and of stored events: for operators and benchmarks.
     fn counts(&self) -> StoreResult<(u64, u64)>;
 }

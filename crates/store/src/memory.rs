@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::{
-    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, EntityRow, IdempotencyRow, Store, StoreError,
-    StoreResult, StoredEvent, TimerRow,
+    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, Store,
+    StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 #[derive(Default)]
@@ -23,6 +23,7 @@ struct Inner {
     entities: BTreeMap<(String, String, String), EntityRow>,
     idempotency: HashMap<(String, String), IdempotencyRow>,
     meta: HashMap<String, String>,
+    deliveries: HashMap<String, DeliveryRow>,
 }
 
 /// The reference backend. Cheap to create; holds everything in memory, so nothing survives a restart.
@@ -116,7 +117,34 @@ impl Store for MemoryStore {
         for (key, value) in &batch.meta {
             inner.meta.insert(key.clone(), value.clone());
         }
+        for d in &batch.deliveries {
+            inner.deliveries.insert(d.id.clone(), d.clone());
+        }
         Ok(())
+    }
+
+    fn pending_deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {
+        let mut out: Vec<DeliveryRow> =
+            self.lock().deliveries.values().filter(|d| d.status == "pending").cloned().collect();
+        out.sort_by(|a, b| (a.seq, &a.id).cmp(&(b.seq, &b.id)));
+        Ok(out)
+    }
+
+    fn deliveries(&self, org_id: &str, webhook_id: &str, after: u64, limit: usize) -> StoreResult<Vec<DeliveryRow>> {
+        let mut out: Vec<DeliveryRow> = self
+            .lock()
+            .deliveries
+            .values()
+            .filter(|d| d.org_id == org_id && d.webhook_id == webhook_id && d.seq > after)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.seq, &a.id).cmp(&(b.seq, &b.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
+        Ok(self.lock().deliveries.get(id).filter(|d| d.org_id == org_id).cloned())
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

@@ -52,6 +52,7 @@ pub fn render(app: &AppState, out: ConfigOutcome, created: bool) -> Response {
         ConfigOutcome::User(u) => (json!(wire::UserView::new(u, app.engine.load_of(&u.id))), Some(u.version)),
         ConfigOutcome::Client(c) => (json!(wire::ClientView::new(c, None)), Some(c.version)),
         ConfigOutcome::Org(o) => (json!(o), None),
+        ConfigOutcome::Webhook(w) => (super::webhooks::view(w), Some(w.version)),
         ConfigOutcome::Deleted => return StatusCode::NO_CONTENT.into_response(),
     };
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -13,7 +13,7 @@ use axum::routing::{get, patch, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use switchboard_core::{Actor, ActorKind, Command, Conversation, Scope, Timestamp};
+use switchboard_core::{Actor, Command, Conversation, Scope, Timestamp};
 use switchboard_engine::{ConversationFilter, ConversationOutcome, ConversationRequest, EngineError};
 use switchboard_wire as wire;
 
@@ -127,7 +127,7 @@ impl Exec<'_> {
 }
 
 fn require_write(caller: &Caller) -> Result<(), ApiError> {
-    caller.require_any(&[Scope::ConversationsWrite, Scope::ConversationsParticipate])
+    caller.require_any(WRITE)
 }
 
 async fn create(
@@ -155,12 +155,7 @@ pub async fn visible(app: &AppState, caller: &Caller, id: &str) -> Result<Conver
         .await
         .map_err(|e| ApiError::from_engine(e, &caller.actor, now))?
         .ok_or_else(|| ApiError::not_found("conversation", id))?;
-    let a = &caller.actor;
-    let sees = match a.kind {
-        ActorKind::User => a.is_supervisor_or_admin() || conv.has_user(&a.id),
-        ActorKind::Client => a.has_scope(Scope::ConversationsRead) || conv.participants.iter().any(|p| a.is_own(p)),
-        _ => false,
-    };
+    let sees = caller.actor.may_see(&conv);
     if sees { Ok(conv) } else { Err(ApiError::not_found("conversation", id)) }
 }
 
@@ -230,28 +225,41 @@ macro_rules! exec {
     };
 }
 
+/// Participant commands whose body carries at most a `version`.
+async fn bodyless(
+    app: &AppState,
+    caller: &Caller,
+    meta: &WriteMeta,
+    (id, pid): (String, String),
+    body: &[u8],
+    scopes: &[Scope],
+    command: fn(String) -> Command,
+) -> Result<Response, ApiError> {
+    caller.require_any(scopes)?;
+    let b: wire::VersionOnlyBody = json_or_default(body)?;
+    Exec { app, caller, meta, body }.run(Some(id), command(pid), b.version).await
+}
+
+const WRITE: &[Scope] = &[Scope::ConversationsWrite, Scope::ConversationsParticipate];
+
 async fn answer(
     State(app): State<AppState>,
     caller: Caller,
     meta: WriteMeta,
-    Path((id, pid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    require_write(&caller)?;
-    let b: wire::VersionOnlyBody = json_or_default(&body)?;
-    exec!(app, caller, meta, body).run(Some(id), Command::Answer { participant_id: pid }, b.version).await
+    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Answer { participant_id }).await
 }
 
 async fn decline(
     State(app): State<AppState>,
     caller: Caller,
     meta: WriteMeta,
-    Path((id, pid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    require_write(&caller)?;
-    let b: wire::VersionOnlyBody = json_or_default(&body)?;
-    exec!(app, caller, meta, body).run(Some(id), Command::Decline { participant_id: pid }, b.version).await
+    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Decline { participant_id }).await
 }
 
 async fn disconnect(
@@ -293,12 +301,13 @@ async fn skip_wrapup(
     State(app): State<AppState>,
     caller: Caller,
     meta: WriteMeta,
-    Path((id, pid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Scope::WrapupWrite])?;
-    let b: wire::VersionOnlyBody = json_or_default(&body)?;
-    exec!(app, caller, meta, body).run(Some(id), Command::SkipWrapup { participant_id: pid }, b.version).await
+    bodyless(&app, &caller, &meta, ids, &body, &[Scope::WrapupWrite], |participant_id| Command::SkipWrapup {
+        participant_id,
+    })
+    .await
 }
 
 async fn request_acw(

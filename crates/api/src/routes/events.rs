@@ -200,7 +200,12 @@ async fn ws(
     caller.require(&[Scope::EventsRead])?;
     let upgrade =
         upgrade.map_err(|e| ApiError::bad_request(format!("this endpoint speaks WebSocket: {}", e.body_text())))?;
-    Ok(upgrade.on_upgrade(move |socket| session(app, caller, socket)))
+    // Subscribers send one small message: a 128 KiB default read buffer per socket would dominate memory.
+    Ok(upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| session(app, caller, socket)))
 }
 
 async fn send_text(socket: &mut WebSocket, text: String) -> bool {
@@ -360,7 +365,12 @@ async fn stream_frames(
             }
         }
     }
-    while let Some(next) = sub.next().await {
+    loop {
+        let next = tokio::select! {
+            _ = tx.closed() => return,
+            next = sub.next() => next,
+        };
+        let Some(next) = next else { return };
         match next {
             Ok(frame) if frame.seq > last => {
                 last = frame.seq;

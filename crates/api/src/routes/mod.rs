@@ -7,3 +7,4 @@ pub mod events;
 pub mod ops;
 pub mod token;
 pub mod users;
+pub mod webhooks;

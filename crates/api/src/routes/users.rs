@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use serde_json::{Value, json};
+use switchboard_core::config::Role;
 use switchboard_core::{ActorKind, Scope};
 use switchboard_engine::{ConfigCommand, ConfigOutcome, ConfigRequest, RoutingStatusRequest, UserSpec};
 use switchboard_wire as wire;
@@ -88,6 +89,9 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     caller.require(&[Scope::UsersAdmin])?;
     let b: wire::UserBody = json(&body)?;
+    if b.roles.contains(&Role::Admin) {
+        caller.require(&[Scope::Admin])?;
+    }
     let spec = spec_from(b).await?;
     run_config(&app, &caller, &meta, &body, ConfigCommand::CreateUser(spec), true).await
 }
@@ -101,6 +105,10 @@ async fn update_user(
 ) -> Result<Response, ApiError> {
     caller.require(&[Scope::UsersAdmin])?;
     let b: wire::UserBody = json(&body)?;
+    let target_is_admin = org_of(&app, &caller)?.users.get(&id).is_some_and(|u| u.has_role(Role::Admin));
+    if b.roles.contains(&Role::Admin) || target_is_admin {
+        caller.require(&[Scope::Admin])?;
+    }
     let spec = spec_from(b).await?;
     run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateUser { id, spec }, false).await
 }

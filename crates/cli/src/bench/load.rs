@@ -17,7 +17,7 @@ pub struct Target {
 }
 
 impl Target {
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Vec<u8>)> {
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Vec<u8>)> {
         let mut req = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b.to_string());

@@ -2,6 +2,7 @@
 //! queues, agents and codes, measures the HTTP and store ceilings, drives full conversation lifecycles, and
 //! writes a JSON report with every figure also given as a ratio to its ceiling.
 
+mod delivery;
 mod load;
 mod process;
 pub mod seed;
@@ -49,6 +50,14 @@ pub struct BenchArgs {
     /// Seconds for each ceiling measurement (0 skips them).
     #[arg(long, default_value_t = 5.0)]
     pub ceiling_secs: f64,
+    /// WebSocket subscriber counts for the delivery measurement (0 skips it), e.g. 1,1000,10000.
+    #[arg(long, value_delimiter = ',', default_value = "1,1000")]
+    pub ws_subscribers: Vec<usize>,
+    /// Frames (commands) sent during each delivery measurement, and their pace per second.
+    #[arg(long, default_value_t = 200)]
+    pub ws_frames: u64,
+    #[arg(long, default_value_t = 50.0)]
+    pub ws_rate: f64,
     /// Where to write the JSON report.
     #[arg(long, default_value = "bench-report.json")]
     pub out: std::path::PathBuf,
@@ -116,6 +125,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         });
     }
 
+    let mut delivery = Vec::new();
+    for &n in args.ws_subscribers.iter().filter(|n| **n > 0) {
+        eprintln!("[bench] delivery: {n} WebSocket subscribers, {} frames at {}/s ...", args.ws_frames, args.ws_rate);
+        let r = delivery::measure(&t, &fx.queues[0].0, n, args.ws_frames, args.ws_rate, pid).await?;
+        delivery.push(r.json());
+    }
+
     let db_before = server.as_ref().map(|s| s.db_bytes());
     let cpu_before = pid.and_then(process::cpu_seconds);
     let own_cpu_before = process::cpu_seconds(std::process::id());
@@ -132,7 +148,25 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         messages: args.messages,
         rate: args.rate,
     };
+    // RSS every 30 s during the run: a soak shows whether memory stays flat.
+    let rss_log = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let sampler = pid.map(|pid| {
+        let log = rss_log.clone();
+        tokio::spawn(async move {
+            let start = std::time::Instant::now();
+            loop {
+                if let Some(rss) = process::rss_bytes(pid) {
+                    log.lock().expect("rss log").push(json!({"atSecs": start.elapsed().as_secs(), "rssBytes": rss}));
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+        })
+    });
     let mut r = load::lifecycles(&t, fx, &spec).await;
+    if let Some(task) = sampler {
+        task.abort();
+    }
+    let rss_samples = std::mem::take(&mut *rss_log.lock().expect("rss log"));
     let cpu_after = pid.and_then(process::cpu_seconds);
     let own_cpu_after = process::cpu_seconds(std::process::id());
     let rss_after = pid.and_then(process::rss_bytes);
@@ -159,11 +193,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "server": {
             "cpuSecondsDuringLifecycles": cpu_after.zip(cpu_before).map(|(a, b)| a - b),
             "cpuMicrosPerCommand": cpu_after.zip(cpu_before).map(|(a, b)| ((a - b) / commands * 1e6).round()),
-            "rssBytesBefore": rss_before, "rssBytesAfter": rss_after,
+            "rssBytesBefore": rss_before, "rssBytesAfter": rss_after, "rssSamples": rss_samples,
             "loadGeneratorCpuSeconds": own_cpu_after.zip(own_cpu_before).map(|(a, b)| a - b),
             "dbBytesPerConversation": db_after.zip(db_before).map(|(a, b)| (a.saturating_sub(b) as f64 / r.lifecycles.max(1) as f64).round()),
         },
-        "eventDelivery": "not measured: WebSocket subscriptions arrive with the events issue",
+        "eventDelivery": delivery,
     });
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)?;
     eprintln!("[bench] report written to {}", args.out.display());

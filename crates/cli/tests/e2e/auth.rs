@@ -53,6 +53,24 @@ async fn tokens_and_scopes() {
     let me = app.get("/v1/users/me", &uma).await.ok();
     assert_eq!(me["username"], "uma");
     assert!(me["scopes"].as_array().unwrap().contains(&json!("wrapup:write")));
+    // users:admin manages people but cannot mint admins (that would grant itself every scope).
+    let hr = app.client_with(&["users:admin"]).await;
+    let err = app
+        .post(
+            "/v1/users",
+            &hr,
+            json!({"name": "x", "username": "root2", "password": "long enough pw", "roles": ["admin"]}),
+        )
+        .await
+        .expect(403);
+    assert_eq!(err["missingScopes"], json!(["admin"]));
+    app.post(
+        "/v1/users",
+        &hr,
+        json!({"name": "y", "username": "agent9", "password": "long enough pw", "roles": ["agent"]}),
+    )
+    .await
+    .expect(201);
     // Only the bootstrap admin moves the clock.
     let admin2 = app.client_with(&["admin"]).await;
     assert_eq!(
@@ -71,13 +89,27 @@ async fn an_agent_acts_only_on_its_own_participants() {
     let id = conv["id"].as_str().unwrap();
     let offer = pid(participant(&conv, "agent", Some(&a)));
     let other = app.login("other").await;
+    // A conversation she cannot see is not found for her, whatever she tries on it.
     let err =
-        app.post(&format!("/v1/conversations/{id}/participants/{offer}/answer"), &other, json!({})).await.expect(403);
-    assert_eq!(err["code"], "forbidden");
+        app.post(&format!("/v1/conversations/{id}/participants/{offer}/answer"), &other, json!({})).await.expect(404);
+    assert_eq!(err["code"], "not_found");
     // The other agent cannot even read a conversation it never took part in.
     assert_eq!(app.get(&format!("/v1/conversations/{id}"), &other).await.expect(404)["code"], "not_found");
     let list = app.get("/v1/conversations", &other).await.ok();
     assert_eq!(list["entities"].as_array().unwrap().len(), 0);
+    // Nothing leaks through a precondition either: a stale If-Match on someone else's conversation is 404,
+    // not a 412 carrying the current conversation.
+    let r = app
+        .raw(
+            Method::PATCH,
+            &format!("/v1/conversations/{id}/attributes"),
+            Some(&other),
+            Some("{}"),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.get("current").is_none() && r.body.get("state").is_none());
     // The owner sees it, with the actions it may take.
     let own = app.login("own").await;
     let c = app.get(&format!("/v1/conversations/{id}"), &own).await.ok();

@@ -136,7 +136,8 @@ async fn openapi_lists_every_served_operation() {
     // Each documented operation is served: calling it never hits the fallback 404 or 405.
     for (method, path, op, ..) in switchboard_api::openapi::OPERATIONS {
         assert!(doc["paths"][path][method].is_object(), "{op} missing from the document");
-        let concrete = path.replace("{id}", "x").replace("{pid}", "y").replace("{slug}", "not-found");
+        let concrete =
+            path.replace("{id}", "x").replace("{pid}", "y").replace("{did}", "z").replace("{slug}", "not-found");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = app.raw(m, &concrete, Some(&app.admin), Some("{}"), &[]).await;
         assert_ne!(r.status, 405, "{method} {path} is not routed");

@@ -57,6 +57,22 @@ impl App {
         app
     }
 
+    /// Talks to a server started elsewhere (a child process) at `base`.
+    pub async fn attach(base: &str) -> App {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = ServeConfig::new(dir.path().join("unused.db"));
+        let mut app = App {
+            server: None,
+            _dir: dir,
+            config,
+            base: base.to_string(),
+            http: reqwest::Client::new(),
+            admin: String::new(),
+        };
+        app.admin = app.client_token("admin", ADMIN_SECRET).await;
+        app
+    }
+
     /// Stops the server (writer included) and starts it again on the same database.
     pub async fn restart(&mut self) {
         self.server.take().expect("running").stop().await.expect("clean stop");

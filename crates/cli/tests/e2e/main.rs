@@ -5,5 +5,7 @@ mod bad_input;
 mod events;
 mod harness;
 mod lifecycle;
+mod receiver;
 mod routing;
 mod timers;
+mod webhooks;
