@@ -28,6 +28,9 @@ struct Claims {
     roles: Vec<Role>,
     /// expiry, unix seconds (wall clock: tokens expire in real time, whatever the engine clock says)
     x: i64,
+    /// guests: the one conversation the token reaches
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: Option<String>,
 }
 
 /// Signs and verifies access tokens with a key kept in the store's meta table.
@@ -55,14 +58,53 @@ impl TokenSigner {
             sc: actor.scopes.0,
             roles: actor.roles.clone(),
             x: expires_at_unix,
+            c: None,
         };
+        self.sign(&claims)
+    }
+
+    /// A guest token: reaches one conversation through the guest channel only.
+    pub fn issue_guest(&self, org_id: &str, guest_id: &str, conversation_id: &str, expires_at_unix: i64) -> String {
+        let claims = Claims {
+            o: org_id.to_string(),
+            k: "g".into(),
+            s: guest_id.to_string(),
+            sc: 0,
+            roles: vec![],
+            x: expires_at_unix,
+            c: Some(conversation_id.to_string()),
+        };
+        self.sign(&claims)
+    }
+
+    /// Checks a guest token: `(org, guest id, conversation id)`.
+    pub fn verify_guest(&self, token: &str, now_unix: i64) -> Result<(String, String, String), &'static str> {
+        let c = self.claims(token, now_unix)?;
+        match (c.k.as_str(), c.c) {
+            ("g", Some(conversation)) => Ok((c.o, c.s, conversation)),
+            _ => Err("this is not a guest token"),
+        }
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
         let payload = format!("{TOKEN_PREFIX}.{}", hex(&serde_json::to_vec(&claims).expect("claims serialize")));
         let sig = self.mac(&payload);
         format!("{payload}.{sig}")
     }
 
-    /// Checks signature and expiry; returns the org and the actor.
+    /// Checks signature and expiry; returns the org and the actor. Guest tokens are refused here: they
+    /// only work on the guest channel.
     pub fn verify(&self, token: &str, now_unix: i64) -> Result<(String, Actor), &'static str> {
+        let c = self.claims(token, now_unix)?;
+        let kind = match c.k.as_str() {
+            "u" => ActorKind::User,
+            "c" => ActorKind::Client,
+            _ => return Err("guest tokens only work on the guest channel (/v1/guest/ws)"),
+        };
+        Ok((c.o, Actor { kind, id: c.s, roles: c.roles, scopes: Scopes(c.sc) }))
+    }
+
+    fn claims(&self, token: &str, now_unix: i64) -> Result<Claims, &'static str> {
         let (payload, sig) = token.rsplit_once('.').ok_or("the token is malformed")?;
         let body = payload.strip_prefix("sb1.").ok_or("the token is malformed")?;
         let expected = self.mac(payload);
@@ -74,8 +116,7 @@ impl TokenSigner {
         if c.x <= now_unix {
             return Err("the token has expired");
         }
-        let kind = if c.k == "u" { ActorKind::User } else { ActorKind::Client };
-        Ok((c.o, Actor { kind, id: c.s, roles: c.roles, scopes: Scopes(c.sc) }))
+        Ok(c)
     }
 }
 
@@ -210,6 +251,10 @@ mod tests {
         assert_eq!(org, "org");
         assert_eq!(back, actor);
         assert_eq!(s.verify(&t, 100).unwrap_err(), "the token has expired");
+        let guest = s.issue_guest("org", "g1", "conv-1", 100);
+        assert_eq!(s.verify_guest(&guest, 1).unwrap(), ("org".into(), "g1".into(), "conv-1".into()));
+        assert!(s.verify(&guest, 1).is_err(), "a guest token is no API token");
+        assert!(s.verify_guest(&t, 1).is_err(), "an API token is no guest token");
         let other = TokenSigner::new(b"other".to_vec());
         assert_eq!(other.verify(&t, 1).unwrap_err(), "the token signature is invalid");
         let mut tampered = t.clone();

@@ -24,11 +24,19 @@ pub struct ApiConfig {
     pub token_ttl_secs: i64,
     pub password_grant: bool,
     pub max_body_bytes: usize,
+    /// Guest sessions per client address per minute.
+    pub guest_sessions_per_minute: u32,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { bootstrap_client_id: None, token_ttl_secs: 3600, password_grant: true, max_body_bytes: 256 * 1024 }
+        ApiConfig {
+            bootstrap_client_id: None,
+            token_ttl_secs: 3600,
+            password_grant: true,
+            max_body_bytes: 256 * 1024,
+            guest_sessions_per_minute: 30,
+        }
     }
 }
 
@@ -44,6 +52,7 @@ pub struct AppState {
     pub signer: TokenSigner,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
+    pub guest_limiter: Arc<routes::guest::GuestLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -53,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::token::routes())
         .merge(routes::conversations::routes())
         .merge(routes::events::routes())
+        .merge(routes::guest::routes())
         .merge(routes::config::routes())
         .merge(routes::users::routes())
         .merge(routes::webhooks::routes())
@@ -87,5 +97,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -340,6 +340,8 @@ fn schemas() -> Value {
         "Webhook": {"type": "object", "additionalProperties": false, "required": ["url", "eventTypes"], "properties": {
             "url": {"type": "string"}, "eventTypes": {"type": "array", "items": {"type": "string"}},
             "secret": {"type": "string", "minLength": 16}}},
+        "GuestSession": {"type": "object", "additionalProperties": false, "required": ["queueId", "name"], "properties": {
+            "queueId": {"type": "string"}, "name": {"type": "string"}, "attributes": {"type": "object"}}},
         "Org": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}
     })
 }

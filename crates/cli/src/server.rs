@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub bus_capacity: usize,
     /// Let webhooks target loopback, private and link-local addresses (refused by default: SSRF).
     pub allow_private_webhooks: bool,
+    /// Guest (web messaging) sessions one address may open per minute.
+    pub guest_sessions_per_minute: u32,
 }
 
 impl ServeConfig {
@@ -42,6 +44,7 @@ impl ServeConfig {
             password_grant: true,
             bus_capacity: 4096,
             allow_private_webhooks: false,
+            guest_sessions_per_minute: 30,
         }
     }
 }
@@ -138,6 +141,7 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     if config.demo {
         notes.extend(crate::demo::seed_if_empty(&engine, &default_org).await?);
     }
+    let guest_limiter = Arc::new(switchboard_api::routes::guest::GuestLimiter::new(config.guest_sessions_per_minute));
     let state = AppState {
         engine: engine.clone(),
         signer: TokenSigner::new(token_key.into_bytes()),
@@ -145,9 +149,11 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
             bootstrap_client_id: Some(config.admin_client_id.clone()),
             token_ttl_secs: config.token_ttl_secs,
             password_grant: config.password_grant,
+            guest_sessions_per_minute: config.guest_sessions_per_minute,
             ..ApiConfig::default()
         }),
         metrics: Arc::new(Metrics::default()),
+        guest_limiter,
     };
     let listener = match listener {
         Some(l) => l,

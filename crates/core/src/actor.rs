@@ -140,6 +140,10 @@ impl Actor {
     pub fn client(id: impl Into<String>, scopes: Scopes) -> Self {
         Actor { kind: ActorKind::Client, id: id.into(), roles: vec![], scopes }
     }
+    /// A web-messaging customer: no scopes, acts only on its own customer participant.
+    pub fn guest(id: impl Into<String>) -> Self {
+        Actor { kind: ActorKind::Guest, id: id.into(), roles: vec![], scopes: Scopes::default() }
+    }
     pub fn as_ref(&self) -> ActorRef {
         ActorRef { kind: self.kind, id: self.id.clone() }
     }
@@ -159,7 +163,7 @@ impl Actor {
         match self.kind {
             ActorKind::User => p.user_id.as_deref() == Some(self.id.as_str()),
             ActorKind::Client => p.client_id.as_deref() == Some(self.id.as_str()),
-            ActorKind::Guest => p.purpose == Purpose::Customer,
+            ActorKind::Guest => p.purpose == Purpose::Customer && p.guest_id.as_deref() == Some(self.id.as_str()),
             ActorKind::System => false,
         }
     }

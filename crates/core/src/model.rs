@@ -236,6 +236,9 @@ pub struct Participant {
     pub bot_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The guest session (web messaging) that owns this customer participant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_id: Option<String>,
     pub state: ParticipantState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<StateReason>,
@@ -280,6 +283,7 @@ impl Participant {
             queue_id: None,
             bot_name: None,
             client_id: None,
+            guest_id: None,
             state,
             state_reason: None,
             held: false,

@@ -17,6 +17,8 @@ pub struct Frame {
     pub queues: Vec<String>,
     /// The WebSocket/SSE payload: `{"type":"events","seq":..,"committedAtUs":..,"events":[..],"conversation":..}`.
     pub json: String,
+    /// Typing indicators: published, never logged, no seq of their own (`seq` is 0).
+    pub ephemeral: bool,
 }
 
 impl Frame {

@@ -1,7 +1,7 @@
 //! `Engine`: the async handle the adapters use. Writes go to the writer thread; reads go to the store
 //! (committed state only) or to the view the writer publishes after each commit.
 
-use crate::bus::{EventBus, Subscription};
+use crate::bus::{EventBus, Frame, Subscription};
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::orgs::OrgConfig;
@@ -160,6 +160,11 @@ impl Engine {
     /// One durable insert + update through the writer (the store ceiling the benchmark compares against).
     pub async fn ceiling_probe(&self, n: u64) -> Result<(), EngineError> {
         self.call(|tx| Msg::CeilingProbe(n, tx)).await
+    }
+
+    /// Publishes an ephemeral frame (typing): not logged, not versioned, only for live subscribers.
+    pub fn publish_ephemeral(&self, frame: Frame) {
+        self.bus.publish(vec![Arc::new(Frame { ephemeral: true, seq: 0, ..frame })]);
     }
 
     /// Live frames from now on, in commit order (replay older ones from `events_after`).

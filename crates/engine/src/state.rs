@@ -489,6 +489,7 @@ impl FramePart {
             users: self.users,
             queues: self.queues,
             json,
+            ephemeral: false,
         }
     }
 }

@@ -29,7 +29,7 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// What a subscriber asked for, and what it may see.
 #[derive(Clone)]
-struct Filter {
+pub(crate) struct Filter {
     org_id: String,
     topics: Vec<String>,
     /// Agents see only conversations they take or took part in (and their own user events).
@@ -114,6 +114,7 @@ async fn replay_page(
             queues,
             json: json!({"type": "events", "seq": seq, "replay": true, "events": group, "conversation": null})
                 .to_string(),
+            ephemeral: false,
         };
         if filter.wants(&frame) {
             out.push((seq, frame.json));
@@ -277,6 +278,12 @@ async fn session(app: AppState, caller: Caller, mut socket: WebSocket) {
         tokio::select! {
             next = sub.next() => match next {
                 Some(Ok(frame)) => {
+                    if frame.ephemeral {
+                        if filter.wants(&frame) && !send_text(&mut socket, frame.json.clone()).await {
+                            return;
+                        }
+                        continue;
+                    }
                     if frame.seq <= last {
                         continue;
                     }
@@ -372,6 +379,11 @@ async fn stream_frames(
         };
         let Some(next) = next else { return };
         match next {
+            Ok(frame) if frame.ephemeral => {
+                if filter.wants(&frame) && tx.send(SseEvent::default().data(frame.json.clone())).await.is_err() {
+                    return;
+                }
+            }
             Ok(frame) if frame.seq > last => {
                 last = frame.seq;
                 if filter.wants(&frame) {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod config;
 pub mod conversations;
 pub mod events;
+pub mod guest;
 pub mod ops;
 pub mod token;
 pub mod users;

@@ -121,6 +121,7 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
         "Idempotency key reused",
         "The Idempotency-Key was used before with a different body. Use a new key for a new request.",
     ),
+    ("rate_limited", "Rate limited", "Too many requests from this address or token; wait the seconds in Retry-After."),
     ("invalid_client", "Invalid client", "OAuth: unknown client or wrong secret."),
     ("invalid_grant", "Invalid grant", "OAuth: unknown user or wrong password."),
     ("invalid_request", "Invalid request", "OAuth: a required form field is missing."),

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &App, token: &str, subscribe: Value) -> Ws {
+pub async fn connect(app: &App, token: &str, subscribe: Value) -> Ws {
     let mut req = format!("{}/v1/events/ws", app.base.replace("http", "ws")).into_client_request().unwrap();
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connects");
@@ -19,7 +19,7 @@ async fn connect(app: &App, token: &str, subscribe: Value) -> Ws {
 }
 
 /// The next JSON frame (pings are skipped); bounded so a broken server fails the test instead of hanging it.
-async fn next_frame(ws: &mut Ws) -> Option<Value> {
+pub async fn next_frame(ws: &mut Ws) -> Option<Value> {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s")?;
         match msg.ok()? {

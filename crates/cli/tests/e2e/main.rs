@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod events;
+mod guest;
 mod harness;
 mod lifecycle;
 mod receiver;

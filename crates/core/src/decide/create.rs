@@ -48,8 +48,10 @@ pub fn create(c: &CreateConversation, ctx: &mut Ctx) -> Result<Decision, Rejecti
     } else {
         customer.alerting_at = Some(at);
     }
-    if actor.kind == crate::model::ActorKind::Client {
-        customer.client_id = Some(actor.id.clone());
+    match actor.kind {
+        crate::model::ActorKind::Client => customer.client_id = Some(actor.id.clone()),
+        crate::model::ActorKind::Guest => customer.guest_id = Some(actor.id.clone()),
+        _ => {}
     }
     let mut participants = vec![customer];
     if let Some(bot) = &c.bot_name {

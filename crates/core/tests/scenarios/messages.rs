@@ -175,3 +175,15 @@ fn participant_attributes_are_a_string_map_merge() {
     let r = w.reject(&system(), cmd);
     assert!(matches!(r, Rejection::InvalidTransition { .. }), "{r:?}");
 }
+
+/// A guest owns only the customer participant its own session created.
+#[test]
+fn another_guest_cannot_speak_for_the_customer() {
+    let mut w = World::default();
+    let (cust, _) = chat(&mut w);
+    let stranger = switchboard_core::Actor::guest("guest-2");
+    let r = w.reject(&stranger, post(Some(&cust), "not me"));
+    assert!(matches!(r, Rejection::Forbidden { .. }), "{r:?}");
+    let r = w.reject(&stranger, post(None, "not me"));
+    assert!(matches!(r, Rejection::InvalidTransition { .. }), "no connected participant of its own: {r:?}");
+}

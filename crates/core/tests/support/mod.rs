@@ -187,8 +187,9 @@ impl World {
         assert!(d.events.is_empty(), "expected no events, got {:?}", types(&d.events));
     }
 
+    /// Creates as the guest, so the customer participant is the guest's own (as on web messaging).
     pub fn create(&mut self, c: CreateConversation) -> Decision {
-        self.exec(&system(), Command::Create(c))
+        self.exec(&guest(), Command::Create(c))
     }
 
     pub fn conv(&self) -> &Conversation {
