@@ -224,3 +224,56 @@ async fn no_acknowledged_event_is_lost_when_the_server_is_killed() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A receiver that never recovers: after 24 h of engine time the delivery is dead-lettered, the gap is
+/// marked, and the events behind it go on.
+#[tokio::test]
+async fn a_dead_lettered_delivery_stops_blocking_later_ones() {
+    let mut recv = Receiver::start(500).await;
+    let app = App::spawn_with(|c| c.allow_private_webhooks = true).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            &app.admin,
+            json!({"url": recv.url, "eventTypes": ["conversation.created", "attributes.updated"], "secret": SECRET}),
+        )
+        .await
+        .expect(201);
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let q = app.queue("Q", json!({"policy": "none"}), &[], &[]).await;
+    let c = app.create(&app.admin, json!({"mediaType": "message", "queueId": q})).await;
+    let id = c["id"].as_str().unwrap();
+    app.call(reqwest::Method::PATCH, &format!("/v1/conversations/{id}/attributes"), &app.admin, Some(json!({"k": 1})))
+        .await
+        .ok();
+    let first = recv.next().await;
+    let path = format!("/v1/webhooks/{hook_id}/deliveries");
+    // Each round: wait until the failed attempt is recorded, then move engine time past the backoff.
+    let mut attempts = 1;
+    loop {
+        let rows = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let rows = app.get(&path, &app.admin).await.ok()["entities"].as_array().unwrap().clone();
+                if rows[0]["attempts"].as_u64().unwrap() >= attempts {
+                    return rows;
+                }
+            }
+        })
+        .await
+        .expect("the outcome is recorded");
+        if rows[0]["status"] == "deadLettered" {
+            assert_eq!(rows[0]["gap"], true);
+            assert_eq!(rows[0]["lastStatusCode"], 500);
+            break;
+        }
+        assert!(attempts < 40, "dead-lettered within 24 h of retries");
+        app.advance(3 * 3_600_000).await;
+        let again = recv.next().await;
+        assert_eq!(again.event_id, first.event_id, "the head is retried; nothing behind it overtakes it");
+        attempts += 1;
+    }
+    // The next event of the conversation is no longer blocked.
+    let next = recv.next().await;
+    assert_ne!(next.event_id, first.event_id);
+    assert!(serde_json::from_str::<Value>(&next.body).unwrap()["type"] == "attributes.updated");
+}
