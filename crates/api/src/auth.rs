@@ -31,6 +31,18 @@ struct Claims {
     /// guests: the one conversation the token reaches
     #[serde(default, skip_serializing_if = "Option::is_none")]
     c: Option<String>,
+    /// guests: the messaging deployment the session came through
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<String>,
+}
+
+/// What a guest token says: one conversation, reached through one deployment (if any).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestClaims {
+    pub org_id: String,
+    pub guest_id: String,
+    pub conversation_id: String,
+    pub deployment_id: Option<String>,
 }
 
 /// Signs and verifies access tokens with a key kept in the store's meta table.
@@ -59,29 +71,33 @@ impl TokenSigner {
             roles: actor.roles.clone(),
             x: expires_at_unix,
             c: None,
+            d: None,
         };
         self.sign(&claims)
     }
 
     /// A guest token: reaches one conversation through the guest channel only.
-    pub fn issue_guest(&self, org_id: &str, guest_id: &str, conversation_id: &str, expires_at_unix: i64) -> String {
+    pub fn issue_guest(&self, g: &GuestClaims, expires_at_unix: i64) -> String {
         let claims = Claims {
-            o: org_id.to_string(),
+            o: g.org_id.clone(),
             k: "g".into(),
-            s: guest_id.to_string(),
+            s: g.guest_id.clone(),
             sc: 0,
             roles: vec![],
             x: expires_at_unix,
-            c: Some(conversation_id.to_string()),
+            c: Some(g.conversation_id.clone()),
+            d: g.deployment_id.clone(),
         };
         self.sign(&claims)
     }
 
-    /// Checks a guest token: `(org, guest id, conversation id)`.
-    pub fn verify_guest(&self, token: &str, now_unix: i64) -> Result<(String, String, String), &'static str> {
+    /// Checks a guest token.
+    pub fn verify_guest(&self, token: &str, now_unix: i64) -> Result<GuestClaims, &'static str> {
         let c = self.claims(token, now_unix)?;
         match (c.k.as_str(), c.c) {
-            ("g", Some(conversation)) => Ok((c.o, c.s, conversation)),
+            ("g", Some(conversation_id)) => {
+                Ok(GuestClaims { org_id: c.o, guest_id: c.s, conversation_id, deployment_id: c.d })
+            }
             _ => Err("this is not a guest token"),
         }
     }
@@ -251,8 +267,14 @@ mod tests {
         assert_eq!(org, "org");
         assert_eq!(back, actor);
         assert_eq!(s.verify(&t, 100).unwrap_err(), "the token has expired");
-        let guest = s.issue_guest("org", "g1", "conv-1", 100);
-        assert_eq!(s.verify_guest(&guest, 1).unwrap(), ("org".into(), "g1".into(), "conv-1".into()));
+        let claims = GuestClaims {
+            org_id: "org".into(),
+            guest_id: "g1".into(),
+            conversation_id: "conv-1".into(),
+            deployment_id: Some("d".into()),
+        };
+        let guest = s.issue_guest(&claims, 100);
+        assert_eq!(s.verify_guest(&guest, 1).unwrap(), claims);
         assert!(s.verify(&guest, 1).is_err(), "a guest token is no API token");
         assert!(s.verify_guest(&t, 1).is_err(), "an API token is no guest token");
         let other = TokenSigner::new(b"other".to_vec());

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::conversations::routes())
         .merge(routes::events::routes())
         .merge(routes::guest::routes())
+        .merge(routes::deployments::routes())
         .merge(routes::config::routes())
         .merge(routes::users::routes())
         .merge(routes::webhooks::routes())

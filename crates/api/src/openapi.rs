@@ -340,8 +340,12 @@ fn schemas() -> Value {
         "Webhook": {"type": "object", "additionalProperties": false, "required": ["url", "eventTypes"], "properties": {
             "url": {"type": "string"}, "eventTypes": {"type": "array", "items": {"type": "string"}},
             "secret": {"type": "string", "minLength": 16}}},
-        "GuestSession": {"type": "object", "additionalProperties": false, "required": ["queueId", "name"], "properties": {
-            "queueId": {"type": "string"}, "name": {"type": "string"}, "attributes": {"type": "object"}}},
+        "GuestSession": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+            "queueId": {"type": "string"}, "deploymentId": {"type": "string"}, "deploymentKey": {"type": "string"},
+            "name": {"type": "string"}, "attributes": {"type": "object"}}},
+        "Deployment": {"type": "object", "additionalProperties": false, "required": ["name", "queueId"], "properties": {
+            "name": {"type": "string"}, "queueId": {"type": "string"}, "requireKey": {"type": "boolean"},
+            "allowedOrigins": {"type": "array", "items": {"type": "string"}}}},
         "Org": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}
     })
 }

@@ -1,6 +1,7 @@
 //! Configuration commands (org, wrap-up codes, queues, members, users, routing status, clients), applied by
 //! the writer like conversation commands: validated, versioned, staged in the same group commit.
 
+use crate::deployments::{self, MessagingDeployment};
 use crate::error::EngineError;
 use crate::orgs::OrgConfig;
 use crate::requests::{ConfigCommand, ConfigOutcome, QueueSpec, RoutingStatusRequest, UserSpec};
@@ -233,6 +234,46 @@ impl State {
                 check_version(w.version, expected)?;
                 org.webhooks.remove(&id);
                 self.batch.entities_delete.push((org_id.to_string(), "webhook".into(), id));
+                ConfigOutcome::Deleted
+            }
+            ConfigCommand::CreateDeployment { name, queue_id, require_key, allowed_origins, key } => {
+                let v = deployments::validate(&name, &queue_id, &allowed_origins, org.queues.contains_key(&queue_id));
+                if !v.is_empty() {
+                    return Err(invalid(v));
+                }
+                let d = MessagingDeployment {
+                    id: new_id(),
+                    name,
+                    queue_id,
+                    require_key,
+                    key,
+                    allowed_origins,
+                    created_at: now,
+                    version: 1,
+                };
+                org.deployments.insert(d.id.clone(), d.clone());
+                self.stage_entity(org_id, "deployment", &d.id, 1, &d);
+                ConfigOutcome::Deployment(d)
+            }
+            ConfigCommand::UpdateDeployment { id, name, queue_id, require_key, allowed_origins } => {
+                let mut d =
+                    org.deployments.get(&id).cloned().ok_or_else(|| EngineError::not_found("deployment", &id))?;
+                check_version(d.version, expected)?;
+                let v = deployments::validate(&name, &queue_id, &allowed_origins, org.queues.contains_key(&queue_id));
+                if !v.is_empty() {
+                    return Err(invalid(v));
+                }
+                (d.name, d.queue_id, d.require_key, d.allowed_origins) = (name, queue_id, require_key, allowed_origins);
+                d.version += 1;
+                org.deployments.insert(id.clone(), d.clone());
+                self.stage_entity(org_id, "deployment", &id, d.version, &d);
+                ConfigOutcome::Deployment(d)
+            }
+            ConfigCommand::DeleteDeployment { id } => {
+                let d = org.deployments.get(&id).cloned().ok_or_else(|| EngineError::not_found("deployment", &id))?;
+                check_version(d.version, expected)?;
+                org.deployments.remove(&id);
+                self.batch.entities_delete.push((org_id.to_string(), "deployment".into(), id));
                 ConfigOutcome::Deleted
             }
             ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {

@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod clock;
 mod config_cmds;
+pub mod deployments;
 pub mod error;
 mod handle;
 pub mod orgs;

@@ -12,6 +12,7 @@ pub struct OrgConfig {
     pub users: BTreeMap<String, User>,
     pub clients: BTreeMap<String, Client>,
     pub webhooks: BTreeMap<String, crate::webhooks::Webhook>,
+    pub deployments: BTreeMap<String, crate::deployments::MessagingDeployment>,
 }
 
 impl OrgConfig {
@@ -27,6 +28,7 @@ impl OrgConfig {
             users: BTreeMap::new(),
             clients: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            deployments: BTreeMap::new(),
         }
     }
 

@@ -144,6 +144,23 @@ pub enum ConfigCommand {
     DeleteWebhook {
         id: String,
     },
+    CreateDeployment {
+        name: String,
+        queue_id: String,
+        require_key: bool,
+        allowed_origins: Vec<String>,
+        key: String,
+    },
+    UpdateDeployment {
+        id: String,
+        name: String,
+        queue_id: String,
+        require_key: bool,
+        allowed_origins: Vec<String>,
+    },
+    DeleteDeployment {
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +182,7 @@ pub enum ConfigOutcome {
     User(User),
     Client(Client),
     Webhook(crate::webhooks::Webhook),
+    Deployment(crate::deployments::MessagingDeployment),
     Deleted,
 }
 

@@ -106,6 +106,7 @@ impl State {
                 "user" => drop(org.users.insert(e.id.clone(), decode::<User>("user", &e.doc)?)),
                 "client" => drop(org.clients.insert(e.id.clone(), decode::<Client>("client", &e.doc)?)),
                 "webhook" => drop(org.webhooks.insert(e.id.clone(), decode("webhook", &e.doc)?)),
+                "deployment" => drop(org.deployments.insert(e.id.clone(), decode("deployment", &e.doc)?)),
                 _ => {}
             }
         }

@@ -114,6 +114,10 @@ pub fn run(
                 Err(_) => break,
             }
         }
+        // The writer may have slept through a failed commit: never decide on top of it.
+        if progress.failed.load(Ordering::SeqCst) {
+            state = recover(state, &to_committer, &progress);
+        }
         let mut replies: Vec<Reply> = Vec::with_capacity(msgs.len());
         let mut stop = false;
         for m in msgs {

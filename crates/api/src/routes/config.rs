@@ -53,6 +53,7 @@ pub fn render(app: &AppState, out: ConfigOutcome, created: bool) -> Response {
         ConfigOutcome::Client(c) => (json!(wire::ClientView::new(c, None)), Some(c.version)),
         ConfigOutcome::Org(o) => (json!(o), None),
         ConfigOutcome::Webhook(w) => (super::webhooks::view(w), Some(w.version)),
+        ConfigOutcome::Deployment(d) => (super::deployments::view(d), Some(d.version)),
         ConfigOutcome::Deleted => return StatusCode::NO_CONTENT.into_response(),
     };
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -62,9 +62,62 @@ impl GuestLimiter {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SessionBody {
-    queue_id: String,
+    queue_id: Option<String>,
+    deployment_id: Option<String>,
+    deployment_key: Option<String>,
     name: String,
     attributes: Option<Value>,
+}
+
+fn origin_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+fn origin_refused() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this page's origin may not open guest sessions here")
+}
+
+/// Which org, queue and deployment a session lands on; enforces keys and origins.
+fn resolve_entry(
+    app: &AppState,
+    b: &SessionBody,
+    origin: Option<&str>,
+) -> Result<(std::sync::Arc<switchboard_engine::OrgConfig>, String, Option<String>), ApiError> {
+    let orgs = app.engine.orgs();
+    if let Some(did) = &b.deployment_id {
+        let (org, d) = orgs
+            .iter()
+            .find_map(|o| o.deployments.get(did).map(|d| (o.clone(), d.clone())))
+            .ok_or_else(|| ApiError::invalid("/deploymentId", "unknown messaging deployment"))?;
+        if d.require_key && b.deployment_key.as_deref() != Some(d.key.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "deployment_key_required",
+                "this deployment requires its key (deploymentKey)",
+            ));
+        }
+        if !d.allows_origin(origin) {
+            return Err(origin_refused());
+        }
+        if b.queue_id.as_ref().is_some_and(|q| *q != d.queue_id) {
+            return Err(ApiError::invalid("/queueId", "does not match the deployment's queue"));
+        }
+        return Ok((org, d.queue_id.clone(), Some(d.id.clone())));
+    }
+    let queue_id = b.queue_id.clone().ok_or_else(|| ApiError::invalid("/queueId", "give queueId or deploymentId"))?;
+    let org = orgs
+        .into_iter()
+        .find(|o| o.queues.contains_key(&queue_id))
+        .ok_or_else(|| ApiError::invalid("/queueId", "unknown queue"))?;
+    // A queue behind a keyed or origin-restricted deployment is not reachable around it.
+    if org.deployments.values().any(|d| d.queue_id == queue_id && (d.require_key || !d.allowed_origins.is_empty())) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "deployment_key_required",
+            "this queue is served through a messaging deployment: send deploymentId (and its deploymentKey)",
+        ));
+    }
+    Ok((org, queue_id, None))
 }
 
 const GUEST_TOKEN_SECS: i64 = 24 * 3600;
@@ -72,6 +125,7 @@ const GUEST_TOKEN_SECS: i64 = 24 * 3600;
 async fn create_session(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let remaining = match app.guest_limiter.take(peer.ip()) {
@@ -91,12 +145,7 @@ async fn create_session(
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
         return Err(ApiError::invalid("/name", "must be 1 to 100 characters"));
     }
-    let org = app
-        .engine
-        .orgs()
-        .into_iter()
-        .find(|o| o.queues.contains_key(&b.queue_id))
-        .ok_or_else(|| ApiError::invalid("/queueId", "unknown queue"))?;
+    let (org, queue_id, deployment_id) = resolve_entry(&app, &b, origin_of(&headers))?;
     let org_id = org.settings.id.clone();
     let guest_id = uuid::Uuid::now_v7().to_string();
     let actor = Actor::guest(guest_id.clone());
@@ -104,7 +153,7 @@ async fn create_session(
         media_type: Some(MediaType::Message),
         channel: Some(Channel::Web),
         from_name: Some(b.name.trim().to_string()),
-        queue_id: Some(b.queue_id),
+        queue_id: Some(queue_id),
         attributes: b.attributes,
         ..Default::default()
     };
@@ -121,7 +170,8 @@ async fn create_session(
     let out = app.engine.execute(req).await.map_err(|e| ApiError::from_engine(e, &actor, now))?;
     let conversation_id = out.conversation.id.clone();
     let expires = switchboard_engine::wall_clock_ms() / 1000 + GUEST_TOKEN_SECS;
-    let token = app.signer.issue_guest(&org_id, &guest_id, &conversation_id, expires);
+    let claims = crate::auth::GuestClaims { org_id, guest_id, conversation_id: conversation_id.clone(), deployment_id };
+    let token = app.signer.issue_guest(&claims, expires);
     let mut resp = (
         StatusCode::CREATED,
         axum::Json(json!({"conversationId": conversation_id, "guestToken": token, "expiresIn": GUEST_TOKEN_SECS})),
@@ -140,12 +190,24 @@ struct GuestWsQuery {
 
 async fn guest_ws(
     State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
     Q(q): Q<GuestWsQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let now_unix = switchboard_engine::wall_clock_ms() / 1000;
-    let (org_id, guest_id, conversation_id) =
-        app.signer.verify_guest(&q.token, now_unix).map_err(ApiError::unauthorized)?;
+    let claims = app.signer.verify_guest(&q.token, now_unix).map_err(ApiError::unauthorized)?;
+    // A session opened through a deployment keeps to that deployment's allowed origins.
+    if let Some(did) = &claims.deployment_id {
+        let allowed = app
+            .engine
+            .org(&claims.org_id)
+            .and_then(|o| o.deployments.get(did).map(|d| d.allows_origin(origin_of(&headers))))
+            .unwrap_or(false);
+        if !allowed {
+            return Err(origin_refused());
+        }
+    }
+    let (org_id, guest_id, conversation_id) = (claims.org_id, claims.guest_id, claims.conversation_id);
     let upgrade =
         upgrade.map_err(|e| ApiError::bad_request(format!("this endpoint speaks WebSocket: {}", e.body_text())))?;
     let guest = Guest { org_id, actor: Actor::guest(guest_id), conversation_id };

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod config;
 pub mod conversations;
+pub mod deployments;
 pub mod events;
 pub mod guest;
 pub mod ops;

@@ -121,6 +121,12 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
         "Idempotency key reused",
         "The Idempotency-Key was used before with a different body. Use a new key for a new request.",
     ),
+    (
+        "deployment_key_required",
+        "Deployment key required",
+        "This queue's messaging deployment requires its key: send deploymentId and deploymentKey.",
+    ),
+    ("origin_not_allowed", "Origin not allowed", "The page's origin is not among the deployment's allowed origins."),
     ("rate_limited", "Rate limited", "Too many requests from this address or token; wait the seconds in Retry-After."),
     ("invalid_client", "Invalid client", "OAuth: unknown client or wrong secret."),
     ("invalid_grant", "Invalid grant", "OAuth: unknown user or wrong password."),

@@ -185,3 +185,68 @@ async fn a_guest_leaving_ends_the_conversation_and_sessions_are_rate_limited() {
     let r = app.raw(reqwest::Method::GET, "/v1/guest/ws?token=sb1.forged.sig", None, None, &[]).await;
     assert_eq!(r.status, 401);
 }
+
+#[tokio::test]
+async fn deployments_require_their_key_and_origin() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = App::spawn().await;
+    let q = app.queue("Web", json!({"policy": "none"}), &[], &[]).await;
+    let bad = app
+        .post(
+            "/v1/messaging-deployments",
+            &app.admin,
+            json!({"name": "Site", "queueId": "nope", "allowedOrigins": ["shop.example/"]}),
+        )
+        .await
+        .expect(422);
+    let pointers: Vec<&str> =
+        bad["violations"].as_array().unwrap().iter().map(|v| v["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/queueId", "/allowedOrigins/0"]);
+    let d = app
+        .post(
+            "/v1/messaging-deployments",
+            &app.admin,
+            json!({"name": "Site", "queueId": q, "requireKey": true, "allowedOrigins": ["https://shop.example"]}),
+        )
+        .await
+        .expect(201);
+    let (did, key) = (d["id"].as_str().unwrap().to_string(), d["key"].as_str().unwrap().to_string());
+    let session = |body: Value, origin: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> = origin.map(|o| vec![("origin", o)]).unwrap_or_default();
+            app.raw(reqwest::Method::POST, "/v1/guest/sessions", None, Some(&body.to_string()), &headers).await
+        }
+    };
+    let code = |r: &crate::harness::Resp| (r.status.as_u16(), r.body["code"].as_str().map(String::from));
+    let r = session(json!({"queueId": q, "name": "Eve"}), Some("https://shop.example")).await;
+    assert_eq!(
+        code(&r),
+        (403, Some("deployment_key_required".into())),
+        "the queue is not reachable around its deployment"
+    );
+    let r = session(json!({"deploymentId": did, "name": "Eve"}), Some("https://shop.example")).await;
+    assert_eq!(code(&r), (403, Some("deployment_key_required".into())));
+    let r =
+        session(json!({"deploymentId": did, "deploymentKey": "wrong", "name": "Eve"}), Some("https://shop.example"))
+            .await;
+    assert_eq!(code(&r), (403, Some("deployment_key_required".into())));
+    let r =
+        session(json!({"deploymentId": did, "deploymentKey": key, "name": "Eve"}), Some("https://evil.example")).await;
+    assert_eq!(code(&r), (403, Some("origin_not_allowed".into())));
+    let r = session(json!({"deploymentId": did, "deploymentKey": key, "name": "Eve"}), None).await;
+    assert_eq!(code(&r), (403, Some("origin_not_allowed".into())));
+    let ok =
+        session(json!({"deploymentId": did, "deploymentKey": key, "name": "Eve"}), Some("https://shop.example")).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let token = ok.body["guestToken"].as_str().unwrap();
+    // The guest socket checks Origin too: refused before upgrading from another site, fine from the shop.
+    let url = format!("{}/v1/guest/ws?token={token}", app.base.replace("http", "ws"));
+    let mut evil = url.as_str().into_client_request().unwrap();
+    evil.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(evil).await.is_err(), "a foreign origin cannot open the guest socket");
+    let mut good = url.as_str().into_client_request().unwrap();
+    good.headers_mut().insert("origin", "https://shop.example".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(good).await.expect("the shop's page connects");
+    until(&mut ws, "ready", &mut Vec::new()).await;
+}
