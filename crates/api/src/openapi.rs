@@ -308,6 +308,9 @@ fn schemas() -> Value {
             "to": {"oneOf": [{"type": "object", "required": ["queueId"], "properties": {"queueId": {"type": "string"}}},
                              {"type": "object", "required": ["userId"], "properties": {"userId": {"type": "string"}}}]},
             "contextData": {"type": "object"}, "wrapup": {"$ref": "#/components/schemas/Wrapup"}, "version": {"type": "integer"}}},
+        "Consult": {"type": "object", "additionalProperties": false, "required": ["fromParticipantId", "to"], "properties": {
+            "fromParticipantId": {"type": "string"}, "to": {"type": "object"}, "contextData": {"type": "object"}, "version": {"type": "integer"}}},
+        "ConsultEnd": {"type": "object", "additionalProperties": false, "properties": {"participantId": {"type": "string"}, "version": {"type": "integer"}}},
         "Message": {"type": "object", "additionalProperties": false, "required": ["text"], "properties": {
             "text": {"type": "string", "maxLength": 4096}, "participantId": {"type": "string"}, "version": {"type": "integer"}}},
         "Object": {"type": "object"},

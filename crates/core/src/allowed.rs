@@ -4,6 +4,14 @@ use crate::actor::{Actor, Scope};
 use crate::model::{AcwPolicy, Conversation, ConversationState, MediaType, ParticipantState, Purpose, WrapupStatus};
 use crate::time::Timestamp;
 
+/// The consult in progress, if any: `(initiator, target)` while both are live (at most one at a time).
+pub fn consult_in_progress(conv: &Conversation) -> Option<(&crate::model::Participant, &crate::model::Participant)> {
+    conv.participants.iter().find_map(|t| {
+        let initiator = conv.participant(t.consult_for.as_deref()?)?;
+        (t.is_live() && initiator.is_live()).then_some((initiator, t))
+    })
+}
+
 pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     let state = conv.state();
@@ -19,8 +27,40 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
             if p.is_live() {
                 out.push("disconnect");
             }
-            if matches!(p.purpose, Purpose::Agent | Purpose::Bot) && p.state == ParticipantState::Connected {
+            let consult = consult_in_progress(conv);
+            let consulting = consult.is_some_and(|(i, _)| i.id == p.id);
+            let consulted = consult.is_some_and(|(_, t)| t.id == p.id);
+            if matches!(p.purpose, Purpose::Agent | Purpose::Bot)
+                && p.state == ParticipantState::Connected
+                && !consulting
+                && !consulted
+            {
                 out.push("transfer");
+            }
+            if p.purpose == Purpose::Agent
+                && p.state == ParticipantState::Connected
+                && conv.media_type == MediaType::Voice
+            {
+                let held = conv.customer().is_some_and(|c| c.held && c.state == ParticipantState::Connected);
+                let customer_connected = conv.customer().is_some_and(|c| c.state == ParticipantState::Connected);
+                let any_consult = consult.is_some();
+                if customer_connected && !held {
+                    out.push("hold");
+                }
+                if held && !any_consult {
+                    out.push("unhold");
+                }
+                if customer_connected && !any_consult {
+                    out.push("consult");
+                }
+                if consulting {
+                    out.push("cancelConsult");
+                    let answered = consult
+                        .is_some_and(|(_, t)| t.purpose == Purpose::Agent && t.state == ParticipantState::Connected);
+                    if answered {
+                        out.push("completeConsult");
+                    }
+                }
             }
             if conv.media_type == MediaType::Message && p.state == ParticipantState::Connected {
                 out.push("postMessage");

@@ -137,6 +137,27 @@ pub enum Command {
         participant_id: ParticipantId,
         patch: BTreeMap<String, Option<String>>,
     },
+    /// The agent puts the customer on hold (voice).
+    Hold {
+        participant_id: ParticipantId,
+    },
+    Unhold {
+        participant_id: ParticipantId,
+    },
+    /// The agent consults another agent (or queue) with the customer held.
+    Consult {
+        from_participant_id: ParticipantId,
+        to: TransferTarget,
+        context_data: Option<Value>,
+    },
+    /// The initiator leaves, the target keeps the customer.
+    CompleteConsult {
+        participant_id: ParticipantId,
+    },
+    /// The target leaves, the initiator keeps the customer.
+    CancelConsult {
+        participant_id: ParticipantId,
+    },
     /// Routing: the agent went offQueue or left the queue while the offer was alerting.
     WithdrawOffer {
         participant_id: ParticipantId,
@@ -165,6 +186,11 @@ impl Command {
             Command::UpdateAttributes { .. } => "updateAttributes",
             Command::UpdateParticipantAttributes { .. } => "updateParticipantAttributes",
             Command::WithdrawOffer { .. } => "withdrawOffer",
+            Command::Hold { .. } => "hold",
+            Command::Unhold { .. } => "unhold",
+            Command::Consult { .. } => "consult",
+            Command::CompleteConsult { .. } => "completeConsult",
+            Command::CancelConsult { .. } => "cancelConsult",
             Command::FireTimer { .. } => "fireTimer",
         }
     }

@@ -38,4 +38,9 @@ pub trait Directory {
     fn codes(&self) -> Vec<&WrapupCode>;
     fn user(&self, id: &str) -> Option<&User>;
     fn user_load(&self, user_id: &str) -> Load;
+    /// Violations of a context document against a queue's `contextSchema` (none without a schema), with
+    /// JSON pointers into the document.
+    fn context_violations(&self, _queue_id: &str, _doc: &serde_json::Value) -> Vec<crate::Violation> {
+        Vec::new()
+    }
 }

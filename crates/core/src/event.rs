@@ -41,8 +41,13 @@ pub enum EventData {
     ConversationCreated(Box<Created>),
     #[serde(rename = "participant.queued", rename_all = "camelCase")]
     ParticipantQueued { participant: Box<Participant> },
+    /// `context`: the conversation's attributes when the offer is made (what the agent needs to know).
     #[serde(rename = "participant.alerting", rename_all = "camelCase")]
-    ParticipantAlerting { participant: Box<Participant> },
+    ParticipantAlerting {
+        participant: Box<Participant>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<Value>,
+    },
     #[serde(rename = "participant.connected", rename_all = "camelCase")]
     ParticipantConnected { participant_id: ParticipantId, wrapup: Option<Wrapup> },
     /// `wrapup` is the participant's wrap-up after the disconnect (its ACW phase starts here).
@@ -56,6 +61,22 @@ pub enum EventData {
     },
     #[serde(rename = "participant.offerWithdrawn", rename_all = "camelCase")]
     OfferWithdrawn { participant_id: ParticipantId },
+    /// `participant_id` is the customer; `by` the agent that held it.
+    #[serde(rename = "participant.held", rename_all = "camelCase")]
+    ParticipantHeld { participant_id: ParticipantId, by: ParticipantId },
+    #[serde(rename = "participant.unheld", rename_all = "camelCase")]
+    ParticipantUnheld { participant_id: ParticipantId, by: ParticipantId },
+    #[serde(rename = "consult.started", rename_all = "camelCase")]
+    ConsultStarted {
+        initiator_id: ParticipantId,
+        target_id: ParticipantId,
+        to: TransferTarget,
+        context_data: Option<Value>,
+    },
+    #[serde(rename = "consult.completed", rename_all = "camelCase")]
+    ConsultCompleted { initiator_id: ParticipantId, target_id: ParticipantId },
+    #[serde(rename = "consult.cancelled", rename_all = "camelCase")]
+    ConsultCancelled { initiator_id: ParticipantId, target_id: ParticipantId },
     #[serde(rename = "wrapup.provisionalSaved", rename_all = "camelCase")]
     WrapupProvisionalSaved { participant_id: ParticipantId, wrapup: Wrapup },
     #[serde(rename = "wrapup.acwRequested", rename_all = "camelCase")]
@@ -92,6 +113,11 @@ impl EventData {
             EventData::ParticipantConnected { .. } => "participant.connected",
             EventData::ParticipantDisconnected { .. } => "participant.disconnected",
             EventData::OfferWithdrawn { .. } => "participant.offerWithdrawn",
+            EventData::ParticipantHeld { .. } => "participant.held",
+            EventData::ParticipantUnheld { .. } => "participant.unheld",
+            EventData::ConsultStarted { .. } => "consult.started",
+            EventData::ConsultCompleted { .. } => "consult.completed",
+            EventData::ConsultCancelled { .. } => "consult.cancelled",
             EventData::WrapupProvisionalSaved { .. } => "wrapup.provisionalSaved",
             EventData::WrapupAcwRequested { .. } => "wrapup.acwRequested",
             EventData::WrapupPending { .. } => "wrapup.pending",

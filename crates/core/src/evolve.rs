@@ -66,9 +66,29 @@ pub fn evolve(conv: &mut Conversation, e: &Event) {
     let at = e.at;
     match &e.data {
         EventData::ConversationCreated(c) => *conv = Conversation::from_created(c, e),
-        EventData::ParticipantQueued { participant } | EventData::ParticipantAlerting { participant } => {
+        EventData::ParticipantQueued { participant } | EventData::ParticipantAlerting { participant, .. } => {
             conv.participants.push((**participant).clone())
         }
+        EventData::ParticipantHeld { participant_id, .. } => {
+            if let Some(p) = conv.participant_mut(participant_id) {
+                p.held = true;
+                p.held_since = Some(at);
+            }
+        }
+        EventData::ParticipantUnheld { participant_id, .. } => {
+            if let Some(p) = conv.participant_mut(participant_id) {
+                p.held = false;
+                p.held_since = None;
+            }
+        }
+        EventData::ConsultStarted { context_data, .. } => {
+            if let Some(ctx) = context_data {
+                merge_patch(&mut conv.attributes, ctx);
+            }
+        }
+        // A completed consult hands the customer over: it counts as a transfer.
+        EventData::ConsultCompleted { .. } => conv.transfer_count += 1,
+        EventData::ConsultCancelled { .. } => {}
         EventData::ParticipantConnected { participant_id, wrapup } => {
             if let Some(p) = conv.participant_mut(participant_id) {
                 p.state = ParticipantState::Connected;

@@ -262,6 +262,9 @@ pub struct Participant {
     pub connected_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disconnected_at: Option<Timestamp>,
+    /// A consult target (or its acd): the agent participant that started the consult.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_for: Option<ParticipantId>,
     /// For acd participants: agents who declined, timed out or were withdrawn from this entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tried_user_ids: Vec<UserId>,
@@ -295,6 +298,7 @@ impl Participant {
             queued_at: None,
             alerting_at: None,
             alerting_deadline: None,
+            consult_for: None,
             connected_at: None,
             disconnected_at: None,
             tried_user_ids: Vec::new(),

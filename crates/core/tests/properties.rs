@@ -8,6 +8,8 @@ mod support;
 mod allowed;
 #[path = "properties/ops.rs"]
 mod ops;
+#[path = "properties/progress.rs"]
+mod progress;
 
 use allowed::check_allowed_actions;
 use ops::{Op, command, op, prop_dir};

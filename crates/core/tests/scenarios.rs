@@ -7,8 +7,12 @@ mod support;
 mod allowed;
 #[path = "scenarios/close.rs"]
 mod close;
+#[path = "scenarios/consult.rs"]
+mod consult;
 #[path = "scenarios/create.rs"]
 mod create;
+#[path = "scenarios/handover.rs"]
+mod handover;
 #[path = "scenarios/messages.rs"]
 mod messages;
 #[path = "scenarios/offers.rs"]

@@ -97,6 +97,7 @@ impl State {
             ConfigCommand::CreateQueue(spec) => {
                 let queue = build_queue(new_id(), 1, spec, None);
                 validate_queue(&org, &queue)?;
+                store_schema(&mut org, &queue);
                 org.queues.insert(queue.id.clone(), queue.clone());
                 self.stage_entity(org_id, "queue", &queue.id, 1, &queue);
                 ConfigOutcome::Queue(queue)
@@ -126,6 +127,7 @@ impl State {
                     ));
                 }
                 org.queues.remove(&id);
+                org.schemas.remove(&id);
                 self.batch.entities_delete.push((org_id.to_string(), "queue".into(), id));
                 ConfigOutcome::Deleted
             }
@@ -303,6 +305,7 @@ impl State {
     ) -> Result<ConfigOutcome, EngineError> {
         let gone: Vec<String> =
             old.members.iter().filter(|m| !queue.is_joined_member(&m.user_id)).map(|m| m.user_id.clone()).collect();
+        store_schema(org, &queue);
         org.queues.insert(queue.id.clone(), queue.clone());
         self.stage_entity(org_id, "queue", &queue.id, queue.version, &queue);
         self.orgs.insert(org_id.to_string(), Arc::new(org.clone()));
@@ -404,8 +407,19 @@ fn validate_code_name(org: &OrgConfig, name: &str, except: Option<&str>) -> Resu
     Ok(())
 }
 
+/// Compiles (or drops) a queue's context schema alongside the queue itself.
+fn store_schema(org: &mut OrgConfig, queue: &Queue) {
+    match queue.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
+        Some(Ok(s)) => drop(org.schemas.insert(queue.id.clone(), s)),
+        _ => drop(org.schemas.remove(&queue.id)),
+    }
+}
+
 fn validate_queue(org: &OrgConfig, queue: &Queue) -> Result<(), EngineError> {
     let mut v = queue.validate(|c| org.active_code(c));
+    if let Some(Err(e)) = queue.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
+        v.push(e);
+    }
     if org.queues.values().any(|q| q.name == queue.name && q.id != queue.id) {
         v.push(Violation::new("/name", "another queue has this name"));
     }

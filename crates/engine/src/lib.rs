@@ -10,6 +10,7 @@ mod handle;
 pub mod orgs;
 pub mod requests;
 mod routing;
+pub mod schemas;
 mod state;
 mod timers;
 mod view;

@@ -13,6 +13,8 @@ pub struct OrgConfig {
     pub clients: BTreeMap<String, Client>,
     pub webhooks: BTreeMap<String, crate::webhooks::Webhook>,
     pub deployments: BTreeMap<String, crate::deployments::MessagingDeployment>,
+    /// Compiled `contextSchema` per queue (rebuilt at start, never persisted).
+    pub schemas: BTreeMap<String, crate::schemas::CompiledSchema>,
 }
 
 impl OrgConfig {
@@ -29,6 +31,7 @@ impl OrgConfig {
             clients: BTreeMap::new(),
             webhooks: BTreeMap::new(),
             deployments: BTreeMap::new(),
+            schemas: BTreeMap::new(),
         }
     }
 
@@ -61,5 +64,8 @@ impl Directory for Dir<'_> {
     }
     fn user_load(&self, user_id: &str) -> Load {
         self.loads.get(user_id).copied().unwrap_or_default()
+    }
+    fn context_violations(&self, queue_id: &str, doc: &serde_json::Value) -> Vec<switchboard_core::Violation> {
+        self.org.schemas.get(queue_id).map(|s| s.violations(doc)).unwrap_or_default()
     }
 }

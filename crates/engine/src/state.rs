@@ -101,7 +101,18 @@ impl State {
             let Some(org) = s.orgs.get_mut(&e.org_id) else { continue };
             let org = Arc::make_mut(org);
             match e.kind.as_str() {
-                "queue" => drop(org.queues.insert(e.id.clone(), decode::<Queue>("queue", &e.doc)?)),
+                "queue" => {
+                    let q = decode::<Queue>("queue", &e.doc)?;
+                    // A stored schema compiled when it was saved; if this build refuses it, the queue has none.
+                    match q.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
+                        Some(Ok(s)) => drop(org.schemas.insert(q.id.clone(), s)),
+                        Some(Err(v)) => {
+                            tracing::warn!(queue = %q.id, problem = %v.message, "stored context schema ignored")
+                        }
+                        None => {}
+                    }
+                    org.queues.insert(e.id.clone(), q);
+                }
                 "code" => drop(org.codes.insert(e.id.clone(), decode::<WrapupCode>("code", &e.doc)?)),
                 "user" => drop(org.users.insert(e.id.clone(), decode::<User>("user", &e.doc)?)),
                 "client" => drop(org.clients.insert(e.id.clone(), decode::<Client>("client", &e.doc)?)),

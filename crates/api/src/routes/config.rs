@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/queues/{id}", get(get_queue).put(update_queue).delete(delete_queue))
         .route("/v1/queues/{id}/members", get(get_members).put(set_members).patch(patch_members))
         .route("/v1/queues/{id}/wrapup-codes", get(get_queue_codes).put(set_queue_codes))
+        .route("/v1/queues/{id}/context/validate", axum::routing::post(validate_context))
 }
 
 /// Runs a config command for the caller and renders the outcome (201 on creation).
@@ -254,4 +255,22 @@ async fn set_queue_codes(
     caller.require(&[Scope::RoutingAdmin])?;
     let codes: Vec<String> = json(&body)?;
     run_config(&app, &caller, &meta, &body, ConfigCommand::SetQueueCodes { queue_id: id, codes }, false).await
+}
+
+/// A dry run of a context document against the queue's `contextSchema`: `{valid, violations}`.
+async fn validate_context(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require_any(&[Scope::RoutingRead, Scope::ConversationsWrite, Scope::ConversationsParticipate])?;
+    let org = org_of(&app, &caller)?;
+    org.queues.get(&id).ok_or_else(|| ApiError::not_found("queue", &id))?;
+    let doc: Value = json(&body)?;
+    let violations = org.schemas.get(&id).map(|s| s.violations(&doc)).unwrap_or_default();
+    Ok(axum::Json(
+        json!({"valid": violations.is_empty(), "violations": violations, "hasSchema": org.schemas.contains_key(&id)}),
+    )
+    .into_response())
 }

@@ -30,6 +30,11 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{p}/acw-request"), post(request_acw))
         .route(&format!("{p}/wrapup-codes"), get(wrapup_codes))
         .route(&format!("{p}/attributes"), patch(participant_attributes))
+        .route(&format!("{p}/hold"), post(hold))
+        .route(&format!("{p}/unhold"), post(unhold))
+        .route("/v1/conversations/{id}/consult", post(consult))
+        .route("/v1/conversations/{id}/consult/complete", post(complete_consult))
+        .route("/v1/conversations/{id}/consult/cancel", post(cancel_consult))
         .route("/v1/conversations/{id}/close", post(close))
         .route("/v1/conversations/{id}/transfer", post(transfer))
         .route("/v1/conversations/{id}/attributes", patch(attributes))
@@ -262,6 +267,104 @@ async fn decline(
     bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Decline { participant_id }).await
 }
 
+async fn hold(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(ids): Path<(String, String)>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Hold { participant_id }).await
+}
+
+async fn unhold(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(ids): Path<(String, String)>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Unhold { participant_id }).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConsultBody {
+    from_participant_id: String,
+    to: switchboard_core::command::TransferTarget,
+    context_data: Option<Value>,
+    version: Option<u64>,
+}
+
+async fn consult(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    require_write(&caller)?;
+    let b: ConsultBody = json(&body)?;
+    let cmd = Command::Consult { from_participant_id: b.from_participant_id, to: b.to, context_data: b.context_data };
+    exec!(app, caller, meta, body).run(Some(id), cmd, b.version).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConsultEndBody {
+    /// The consulting agent; by default the one whose consult is in progress (there is at most one).
+    participant_id: Option<String>,
+    version: Option<u64>,
+}
+
+async fn end_consult(
+    app: &AppState,
+    caller: &Caller,
+    meta: &WriteMeta,
+    id: String,
+    body: &[u8],
+    command: fn(String) -> Command,
+) -> Result<Response, ApiError> {
+    require_write(caller)?;
+    let b: ConsultEndBody = json_or_default(body)?;
+    let initiator = match b.participant_id {
+        Some(p) => p,
+        None => {
+            let conv = visible(app, caller, &id).await?;
+            switchboard_core::allowed::consult_in_progress(&conv)
+                .map(|(initiator, _)| initiator.id.clone())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "invalid_transition",
+                        "no consult is in progress in this conversation",
+                    )
+                })?
+        }
+    };
+    Exec { app, caller, meta, body }.run(Some(id), command(initiator), b.version).await
+}
+
+async fn complete_consult(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    end_consult(&app, &caller, &meta, id, &body, |participant_id| Command::CompleteConsult { participant_id }).await
+}
+
+async fn cancel_consult(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    end_consult(&app, &caller, &meta, id, &body, |participant_id| Command::CancelConsult { participant_id }).await
+}
+
 async fn disconnect(
     State(app): State<AppState>,
     caller: Caller,
@@ -373,8 +476,9 @@ async fn transfer(
 ) -> Result<Response, ApiError> {
     require_write(&caller)?;
     let b: wire::TransferBody = json(&body)?;
+    // A bot records its own outcome with the participate scope; core checks it is its own participant.
     if b.wrapup.is_some() {
-        caller.require(&[Scope::WrapupWrite])?;
+        caller.require_any(&[Scope::WrapupWrite, Scope::ConversationsParticipate])?;
     }
     let cmd = Command::Transfer {
         from_participant_id: b.from_participant_id,

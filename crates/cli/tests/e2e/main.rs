@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod events;
 mod guest;
+mod handover;
 mod harness;
 mod lifecycle;
 mod receiver;

@@ -90,8 +90,8 @@ pub fn create(c: &CreateConversation, ctx: &mut Ctx) -> Result<Decision, Rejecti
     })));
     if direction == Direction::Inbound && c.bot_name.is_none() {
         match (&c.queue_id, &c.user_id) {
-            (Some(q), _) => enqueue(&mut tx, q),
-            (None, Some(u)) => offer_direct(&mut tx, u, "/userId")?,
+            (Some(q), _) => enqueue(&mut tx, q, None),
+            (None, Some(u)) => offer_direct(&mut tx, u, "/userId", None, None)?,
             (None, None) => {}
         }
     }
@@ -151,10 +151,22 @@ fn validate(c: &CreateConversation, ctx: &Ctx) -> Vec<Violation> {
     {
         v.push(Violation::new("/botName", "must be 1 to 200 characters"));
     }
-    if let Some(a) = &c.attributes
-        && !a.is_object()
-    {
-        v.push(Violation::new("/attributes", "must be a JSON object"));
+    if let Some(a) = &c.attributes {
+        if !a.is_object() {
+            v.push(Violation::new("/attributes", "must be a JSON object"));
+        } else if a.to_string().len() > super::messages::MAX_ATTRIBUTES_BYTES {
+            v.push(Violation::new(
+                "/attributes",
+                format!("exceeds {} bytes (maxContextBytes)", super::messages::MAX_ATTRIBUTES_BYTES),
+            ));
+        } else if let Some(q) = c.queue_id.as_deref().filter(|_| c.bot_name.is_none()) {
+            // A conversation starts in its queue with a context that queue accepts.
+            v.extend(
+                dir.context_violations(q, a)
+                    .into_iter()
+                    .map(|x| Violation::new(format!("/attributes{}", x.pointer), x.message)),
+            );
+        }
     }
     v
 }

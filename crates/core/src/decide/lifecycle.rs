@@ -31,12 +31,24 @@ pub fn offer(tx: &mut Tx, acd_id: &str, user_id: &str) -> Result<(), Rejection> 
     agent.acd_id = Some(acd_id.to_string());
     agent.alerting_at = Some(tx.at);
     agent.alerting_deadline = (!auto_answer).then(|| tx.at.plus_ms(queue.alerting_timeout_for(media)));
+    agent.consult_for = acd.consult_for.clone();
     let pid = agent.id.clone();
-    tx.emit(EventData::ParticipantAlerting { participant: Box::new(agent) });
+    let context = offer_context(tx, None);
+    tx.emit(EventData::ParticipantAlerting { participant: Box::new(agent), context });
     if auto_answer {
         connect_agent(tx, &pid);
     }
     Ok(())
+}
+
+/// What an offered agent needs to know: the conversation's attributes (incl. any handover context), with
+/// `pending` merged in: context the same command merges only after the offer (a consult's).
+fn offer_context(tx: &Tx, pending: Option<&serde_json::Value>) -> Option<serde_json::Value> {
+    let mut doc = tx.conv.attributes.clone();
+    if let Some(p) = pending {
+        crate::evolve::merge_patch(&mut doc, p);
+    }
+    doc.as_object().is_some_and(|m| !m.is_empty()).then_some(doc)
 }
 
 pub fn new_participant(tx: &mut Tx, purpose: Purpose, state: ParticipantState) -> Participant {
@@ -92,18 +104,24 @@ pub fn decline(tx: &mut Tx, pid: &str) -> Result<(), Rejection> {
 /// A declined or unanswered offer: queue offers leave the acd queued; direct offers fall back to a queue or end.
 fn refuse_offer(tx: &mut Tx, p: &Participant, reason: StateReason) {
     tx.end_participant(&p.id, reason, None, false);
+    if p.direct && p.consult_for.is_some() {
+        // A consulted agent who does not answer ends the consult; the initiator keeps the customer.
+        super::consult::target_gone(tx, p);
+        return;
+    }
     if p.direct {
         let fallback = tx.conv.last_acd_queue().cloned().or_else(|| tx.conv.fallback_queue_id.clone());
         if let Some(q) = fallback.filter(|q| tx.dir().queue(q).is_some()) {
-            enqueue(tx, &q);
+            enqueue(tx, &q, None);
         }
     }
     tx.apply_handler_rule(EndReason::NoAnswer);
 }
 
-/// Adds a new acd participant queued on `queue_id`.
-pub fn enqueue(tx: &mut Tx, queue_id: &str) {
+/// Adds a new acd participant queued on `queue_id` (for a consult: on behalf of `consult_for`).
+pub fn enqueue(tx: &mut Tx, queue_id: &str, consult_for: Option<&str>) {
     let mut acd = new_participant(tx, Purpose::Acd, ParticipantState::Queued);
+    acd.consult_for = consult_for.map(String::from);
     acd.queue_id = Some(queue_id.to_string());
     acd.name = tx.dir().queue(queue_id).map(|q| q.name.clone());
     acd.queued_at = Some(tx.at);
@@ -111,7 +129,13 @@ pub fn enqueue(tx: &mut Tx, queue_id: &str) {
 }
 
 /// Adds a direct-to-user offer (create or transfer with `userId`); its wrap-up queue is the last acd queue.
-pub fn offer_direct(tx: &mut Tx, user_id: &str, pointer: &str) -> Result<(), Rejection> {
+pub fn offer_direct(
+    tx: &mut Tx,
+    user_id: &str,
+    pointer: &str,
+    consult_for: Option<&str>,
+    pending_context: Option<&serde_json::Value>,
+) -> Result<(), Rejection> {
     let user = tx.dir().user(user_id).ok_or_else(|| Rejection::invalid(pointer, format!("unknown user {user_id}")))?;
     let load = tx.dir().user_load(user_id);
     let voice_blocks = tx.dir().settings().voice_blocks_others;
@@ -129,7 +153,9 @@ pub fn offer_direct(tx: &mut Tx, user_id: &str, pointer: &str) -> Result<(), Rej
     agent.direct = true;
     agent.alerting_at = Some(tx.at);
     agent.alerting_deadline = Some(tx.at.plus_ms(tx.dir().settings().direct_alerting_timeout_ms));
-    tx.emit(EventData::ParticipantAlerting { participant: Box::new(agent) });
+    agent.consult_for = consult_for.map(String::from);
+    let context = offer_context(tx, pending_context);
+    tx.emit(EventData::ParticipantAlerting { participant: Box::new(agent), context });
     Ok(())
 }
 
@@ -156,6 +182,7 @@ pub fn disconnect(
             refuse_offer(tx, &p, StateReason::Declined);
         } else {
             tx.withdraw_offer(pid);
+            withdrawn_consult(tx, &p);
             tx.apply_handler_rule(EndReason::AgentEnded);
         }
         return Ok(());
@@ -173,8 +200,15 @@ pub fn disconnect(
         let offer_id = offer.id.clone();
         tx.withdraw_offer(&offer_id);
     }
+    if p.purpose == Purpose::Agent {
+        super::consult::initiator_leaving(tx, pid);
+    }
     let reason = if tx.actor().is_own(&p) { StateReason::Client } else { StateReason::System };
     tx.end_participant(pid, reason, note, false);
+    if matches!(p.purpose, Purpose::Agent | Purpose::Acd) {
+        // A consult target (an agent, or a queue consult's acd) leaving ends the consult.
+        super::consult::target_gone(tx, &p);
+    }
     if inline.is_some() {
         wrapup::finish_inline(tx, pid)?;
     }
@@ -196,8 +230,16 @@ pub fn withdraw(tx: &mut Tx, pid: &str) -> Result<(), Rejection> {
         return Err(Rejection::invalid_transition("only an alerting offer can be withdrawn", Some(pid)));
     }
     tx.withdraw_offer(pid);
+    withdrawn_consult(tx, &p);
     tx.apply_handler_rule(EndReason::AgentEnded);
     Ok(())
+}
+
+/// A direct consult offer withdrawn ends the consult like a decline; a queue consult's acd keeps waiting.
+fn withdrawn_consult(tx: &mut Tx, p: &Participant) {
+    if p.direct {
+        super::consult::target_gone(tx, p);
+    }
 }
 
 /// A durable timer firing. A stale firing (the state moved on) changes nothing.

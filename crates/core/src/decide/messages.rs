@@ -91,7 +91,19 @@ pub fn update_attributes(tx: &mut Tx, patch: &Value) -> Result<(), Rejection> {
     let mut merged = tx.conv.attributes.clone();
     crate::evolve::merge_patch(&mut merged, patch);
     if merged.to_string().len() > MAX_ATTRIBUTES_BYTES {
-        return Err(Rejection::invalid("", format!("the merged attributes exceed {MAX_ATTRIBUTES_BYTES} bytes")));
+        return Err(Rejection::invalid(
+            "",
+            format!("the merged attributes exceed {MAX_ATTRIBUTES_BYTES} bytes (maxContextBytes)"),
+        ));
+    }
+    // The merged document must match the schema of the queue the conversation is now in.
+    if let Some(queue_id) = tx.conv.last_acd_queue().cloned() {
+        let violations = tx.dir().context_violations(&queue_id, &merged);
+        if !violations.is_empty() {
+            let detail =
+                format!("the merged attributes do not match the queue's schema ({} violations)", violations.len());
+            return Err(Rejection::Invalid { detail, violations });
+        }
     }
     tx.emit(EventData::AttributesUpdated { participant_id: None, patch: patch.clone() });
     Ok(())

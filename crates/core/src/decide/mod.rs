@@ -3,6 +3,7 @@
 //! earlier effects; a rejection discards the copy, so nothing changes.
 
 mod close;
+mod consult;
 mod create;
 mod lifecycle;
 mod messages;
@@ -84,6 +85,13 @@ pub fn decide(current: Option<&Conversation>, cmd: &Command, ctx: &mut Ctx) -> R
             transfer::transfer(&mut tx, from_participant_id, to, context_data.as_ref(), wrapup.as_ref())?
         }
         Command::Close(input) => close::close(&mut tx, input)?,
+        Command::Hold { participant_id } => consult::hold(&mut tx, participant_id)?,
+        Command::Unhold { participant_id } => consult::unhold(&mut tx, participant_id)?,
+        Command::Consult { from_participant_id, to, context_data } => {
+            consult::consult(&mut tx, from_participant_id, to, context_data.as_ref())?
+        }
+        Command::CompleteConsult { participant_id } => consult::complete(&mut tx, participant_id)?,
+        Command::CancelConsult { participant_id } => consult::cancel(&mut tx, participant_id)?,
         Command::PostMessage { participant_id, text } => messages::post(&mut tx, participant_id.as_deref(), text)?,
         Command::UpdateAttributes { patch } => messages::update_attributes(&mut tx, patch)?,
         Command::UpdateParticipantAttributes { participant_id, patch } => {

@@ -36,34 +36,31 @@ pub fn transfer(
             ));
         }
     }
-    let max = tx.dir().settings().max_transfers;
-    if tx.conv.transfer_count >= max {
-        return Err(Rejection::invalid("/to", format!("the conversation reached the limit of {max} transfers")));
+    // Neither side of a consult in progress hands the customer on (a queued consult acd may be moved).
+    let consulted = p.purpose == Purpose::Agent
+        && p.consult_for.as_deref().is_some_and(|i| tx.conv.participant(i).is_some_and(|i| i.is_live()));
+    if p.purpose == Purpose::Agent && (super::consult::consult_target(tx, from).is_some() || consulted) {
+        return Err(Rejection::invalid_transition("a consult is in progress: complete or cancel it first", Some(from)));
     }
-    if let Some(ctx) = context_data
-        && !ctx.is_object()
-    {
-        return Err(Rejection::invalid("/contextData", "must be a JSON object"));
+    check_target(tx, to, context_data)?;
+    if inline.is_some() && !matches!(p.purpose, Purpose::Agent | Purpose::Bot) {
+        return Err(Rejection::invalid("/wrapup", "only agents and bots record a wrap-up"));
     }
-    if inline.is_some() && p.purpose != Purpose::Agent {
-        return Err(Rejection::invalid("/wrapup", "only agent participants have a wrap-up"));
-    }
-    if let TransferTarget::Queue { queue_id } = to
-        && tx.dir().queue(queue_id).is_none()
-    {
-        return Err(Rejection::invalid("/to/queueId", format!("unknown queue {queue_id}")));
-    }
-    if let Some(input) = inline {
-        wrapup::save_provisional(tx, &p, input, "/wrapup")?;
+    match (inline, p.purpose) {
+        (Some(input), Purpose::Bot) => bot_outcome(tx, &p, input)?,
+        (Some(input), _) => wrapup::save_provisional(tx, &p, input, "/wrapup")?,
+        (None, _) => {}
     }
     tx.emit(EventData::ConversationTransferred {
         from_participant_id: from.to_string(),
         to: to.clone(),
         context_data: context_data.cloned(),
     });
+    // Moving a queued consult keeps it a consult for the same initiator.
+    let consult_for = if p.purpose == Purpose::Acd { p.consult_for.as_deref() } else { None };
     match to {
-        TransferTarget::Queue { queue_id } => enqueue(tx, queue_id),
-        TransferTarget::User { user_id } => offer_direct(tx, user_id, "/to/userId")?,
+        TransferTarget::Queue { queue_id } => enqueue(tx, queue_id, consult_for),
+        TransferTarget::User { user_id } => offer_direct(tx, user_id, "/to/userId", consult_for, None)?,
     }
     if p.purpose == Purpose::Acd {
         let offers: Vec<String> = tx
@@ -78,9 +75,82 @@ pub fn transfer(
         }
     }
     tx.end_participant(from, StateReason::Transfer, None, false);
-    if inline.is_some() {
+    if inline.is_some() && p.purpose == Purpose::Agent {
         wrapup::finish_inline(tx, from)?;
     }
     tx.apply_handler_rule(EndReason::AgentEnded);
+    Ok(())
+}
+
+/// The context a handover may carry, at most.
+pub const MAX_CONTEXT_BYTES: usize = 32 * 1024;
+
+/// Checks a transfer or consult target and its context: limits, context size, the target queue's schema
+/// (every violation at once, pointers into the request body), and that someone can take it.
+pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) -> Result<(), Rejection> {
+    let max = tx.dir().settings().max_transfers;
+    if tx.conv.transfer_count >= max {
+        return Err(Rejection::invalid(
+            "/to",
+            format!("the conversation reached the limit of {max} transfers (maxTransfers)"),
+        ));
+    }
+    if let Some(ctx) = context_data {
+        if !ctx.is_object() {
+            return Err(Rejection::invalid("/contextData", "must be a JSON object"));
+        }
+        if ctx.to_string().len() > MAX_CONTEXT_BYTES {
+            return Err(Rejection::invalid(
+                "/contextData",
+                format!("exceeds {MAX_CONTEXT_BYTES} bytes (maxContextBytes)"),
+            ));
+        }
+    }
+    if let TransferTarget::Queue { queue_id } = to {
+        let queue = tx
+            .dir()
+            .queue(queue_id)
+            .ok_or_else(|| Rejection::invalid("/to/queueId", format!("unknown queue {queue_id}")))?;
+        let mut merged = tx.conv.attributes.clone();
+        if let Some(ctx) = context_data {
+            crate::evolve::merge_patch(&mut merged, ctx);
+        }
+        let violations: Vec<crate::Violation> = tx
+            .dir()
+            .context_violations(queue_id, &merged)
+            .into_iter()
+            .map(|v| crate::Violation::new(format!("/contextData{}", v.pointer), v.message))
+            .collect();
+        if !violations.is_empty() {
+            let detail =
+                format!("the context does not match queue {}'s schema ({} violations)", queue.name, violations.len());
+            return Err(Rejection::Invalid { detail, violations });
+        }
+        if !queue.members.iter().any(|m| m.joined) {
+            return Err(Rejection::Conflict {
+                code: "queue_has_no_members",
+                detail: format!("queue {} has no joined members: nobody could take the conversation", queue.name),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A bot's own outcome code at handover: recorded as its wrap-up, `set`, never pending.
+fn bot_outcome(tx: &mut Tx, bot: &crate::model::Participant, input: &WrapupInput) -> Result<(), Rejection> {
+    let code = input.code_id.as_deref().ok_or_else(|| Rejection::invalid("/wrapup/codeId", "is required"))?;
+    let name = super::check_code(bot, code, "/wrapup/codeId", tx.dir())
+        .map_err(|r| Rejection::CodeNotAllowed { refusals: vec![r] })?;
+    let mut w = crate::model::Wrapup::not_started(crate::model::AcwPolicy::None, None, None);
+    w.status = crate::model::WrapupStatus::Set;
+    w.code_id = Some(code.to_string());
+    w.code_name = Some(name);
+    w.notes = input.notes.clone().apply(None);
+    w.tags = input.tags.clone().apply(None).unwrap_or_default();
+    w.acw_started_at = Some(tx.at);
+    w.acw_ended_at = Some(tx.at);
+    w.set_by = Some(tx.actor().as_ref());
+    w.set_at = Some(tx.at);
+    tx.emit(EventData::WrapupSet { participant_id: bot.id.clone(), wrapup: w });
     Ok(())
 }

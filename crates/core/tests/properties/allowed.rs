@@ -1,6 +1,6 @@
 //! `allowedActions` against `decide`: what core promises a caller may do is what `decide` accepts.
 
-use super::ops::QUEUES;
+use super::ops::{QUEUES, target_of};
 use crate::support::*;
 use switchboard_core::command::{CloseInput, PendingWrapups, TransferTarget};
 use switchboard_core::{Actor, Command, Scope, WrapupInput};
@@ -38,6 +38,15 @@ pub fn candidates(w: &World, name: &str) -> Vec<Command> {
             }
             "skipWrapup" => out.push(Command::SkipWrapup { participant_id: pid }),
             "requestAcw" => out.push(Command::RequestAcw { participant_id: pid, required: true }),
+            "hold" => out.push(Command::Hold { participant_id: pid }),
+            "unhold" => out.push(Command::Unhold { participant_id: pid }),
+            "consult" => out.extend((0..7).map(|t| Command::Consult {
+                from_participant_id: pid.clone(),
+                to: target_of(t),
+                context_data: None,
+            })),
+            "completeConsult" => out.push(Command::CompleteConsult { participant_id: pid }),
+            "cancelConsult" => out.push(Command::CancelConsult { participant_id: pid }),
             _ => {}
         }
     }
@@ -52,7 +61,7 @@ pub fn candidates(w: &World, name: &str) -> Vec<Command> {
     out
 }
 
-pub const ACTION_NAMES: [&str; 12] = [
+pub const ACTION_NAMES: [&str; 17] = [
     "answer",
     "decline",
     "disconnect",
@@ -65,6 +74,11 @@ pub const ACTION_NAMES: [&str; 12] = [
     "amendWrapup",
     "skipWrapup",
     "requestAcw",
+    "hold",
+    "unhold",
+    "consult",
+    "completeConsult",
+    "cancelConsult",
 ];
 
 /// DOMAIN/API: `allowedActions` names the commands that would succeed for this caller now. Listed names must have
@@ -87,7 +101,8 @@ pub fn check_allowed_actions(w: &mut World, actor: &Actor) {
             (switchboard_core::decide(w.conv.as_ref(), &cmd, &mut ctx).map(|d| d.changed()), cmd)
         });
         // The org's transfer limit is configuration `allowed_actions` does not see (a 422 on the input).
-        let at_limit = name == "transfer" && w.conv().transfer_count >= w.dir.settings.max_transfers;
+        let at_limit =
+            matches!(name, "transfer" | "consult") && w.conv().transfer_count >= w.dir.settings.max_transfers;
         if listed.contains(&name) && !at_limit {
             assert!(
                 outcomes.any(|(r, _)| r.is_ok()),

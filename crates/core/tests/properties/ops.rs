@@ -1,14 +1,13 @@
 //! The random world: a small org (four queues, one per interesting ACW policy; three agents; codes), abstract
 //! operations that shrink well, and their translation into commands against the current conversation.
 
+use crate::progress::progress;
 use crate::support::*;
 use proptest::prelude::*;
 use switchboard_core::command::{CloseInput, CreateConversation, PendingWrapups, TransferTarget};
 use switchboard_core::config::{MediaSetting, MediaSettings, Queue, Role, WRAPUP_SYSTEM, WRAPUP_TIMEOUT, WrapupCode};
 use switchboard_core::routing::has_room;
-use switchboard_core::{
-    Actor, Command, ConversationState, MediaType, Participant, ParticipantState, Patch, Purpose, Scope, WrapupInput,
-};
+use switchboard_core::{Actor, Command, MediaType, Participant, ParticipantState, Patch, Purpose, Scope, WrapupInput};
 
 pub const AGENTS: [&str; 3] = ["a1", "a2", "a3"];
 pub const QUEUES: [&str; 4] = ["qa", "qb", "qf", "qr"];
@@ -110,6 +109,23 @@ pub enum Op {
     Withdraw {
         pick: u8,
     },
+    Hold {
+        pick: u8,
+        actor: u8,
+        unhold: bool,
+    },
+    Consult {
+        pick: u8,
+        actor: u8,
+        target: u8,
+        context: bool,
+    },
+    /// completeConsult or cancelConsult, usually by a consult's initiator.
+    EndConsult {
+        pick: u8,
+        actor: u8,
+        complete: bool,
+    },
     Fire {
         pick: u8,
         stale: bool,
@@ -144,6 +160,10 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (b(), b(), any::<bool>()).prop_map(|(actor, key, remove)| Op::Attributes { actor, key, remove }),
         1 => (b(), b()).prop_map(|(pick, actor)| Op::ParticipantAttributes { pick, actor }),
         1 => b().prop_map(|pick| Op::Withdraw { pick }),
+        2 => (b(), b(), any::<bool>()).prop_map(|(pick, actor, unhold)| Op::Hold { pick, actor, unhold }),
+        2 => (b(), b(), b(), any::<bool>())
+            .prop_map(|(pick, actor, target, context)| Op::Consult { pick, actor, target, context }),
+        2 => (b(), b(), any::<bool>()).prop_map(|(pick, actor, complete)| Op::EndConsult { pick, actor, complete }),
         4 => (b(), any::<bool>()).prop_map(|(pick, stale)| Op::Fire { pick, stale: stale && pick % 4 == 0 }),
         3 => prop::sample::select(vec![0u32, 500, 3_000, 6_000, 11_000, 70_000]).prop_map(|ms| Op::Advance { ms }),
         10 => b().prop_map(|sel| Op::Progress { sel }),
@@ -194,6 +214,18 @@ pub fn id(p: Option<&Participant>) -> String {
 
 pub fn has_wrapup(p: &Participant) -> bool {
     p.wrapup.is_some()
+}
+
+pub fn connected_agent(p: &Participant) -> bool {
+    p.purpose == Purpose::Agent && p.state == ParticipantState::Connected
+}
+
+/// A transfer or consult target: one of the queues, or one of the agents.
+pub fn target_of(target: u8) -> TransferTarget {
+    match target % 7 {
+        t @ 0..=3 => TransferTarget::Queue { queue_id: QUEUES[t as usize].into() },
+        t => TransferTarget::User { user_id: AGENTS[t as usize - 4].into() },
+    }
 }
 
 /// Turns an abstract op into a command against the current world; `None` when the routing loop would not
@@ -276,10 +308,7 @@ pub fn command(w: &mut World, op: &Op) -> Option<(Actor, Command)> {
                         | (Purpose::Acd, ParticipantState::Queued)
                 )
             });
-            let to = match target % 7 {
-                t @ 0..=3 => TransferTarget::Queue { queue_id: QUEUES[t as usize].into() },
-                t => TransferTarget::User { user_id: AGENTS[t as usize - 4].into() },
-            };
+            let to = target_of(target);
             let context_data = context.then(|| serde_json::json!({"t": target, "drop": null}));
             let wrapup = wrapup.map(|c| WrapupInput::code(code_of(c)));
             (actor(a, p), Command::Transfer { from_participant_id: id(p), to, context_data, wrapup })
@@ -319,106 +348,30 @@ pub fn command(w: &mut World, op: &Op) -> Option<(Actor, Command)> {
             let p = pick(w, i, |p| p.state == ParticipantState::Alerting && !p.direct);
             (system(), Command::WithdrawOffer { participant_id: id(p) })
         }
+        Op::Hold { pick: i, actor: a, unhold } => {
+            let p = pick(w, i, connected_agent);
+            let participant_id = id(p);
+            (actor(a, p), if unhold { Command::Unhold { participant_id } } else { Command::Hold { participant_id } })
+        }
+        Op::Consult { pick: i, actor: a, target, context } => {
+            let p = pick(w, i, connected_agent);
+            let context_data = context.then(|| serde_json::json!({"consult": target}));
+            (actor(a, p), Command::Consult { from_participant_id: id(p), to: target_of(target), context_data })
+        }
+        Op::EndConsult { pick: i, actor: a, complete } => {
+            let initiators = |p: &Participant| {
+                w.conv.as_ref().is_some_and(|c| c.participants.iter().any(|t| t.consult_for.as_ref() == Some(&p.id)))
+            };
+            let p = pick(w, i, initiators);
+            let participant_id = id(p);
+            let cmd = if complete {
+                Command::CompleteConsult { participant_id }
+            } else {
+                Command::CancelConsult { participant_id }
+            };
+            (actor(a, p), cmd)
+        }
         Op::Progress { sel } => return progress(w, sel),
         Op::Fire { .. } | Op::Advance { .. } => return None,
     })
-}
-
-/// An allowed code for this agent participant, picked by `sel`.
-pub fn allowed_code(w: &World, p: &Participant, sel: u8) -> String {
-    let allowed = switchboard_core::allowed_codes(p, &w.dir);
-    allowed[sel as usize % allowed.len()].id.clone()
-}
-
-pub fn progress(w: &mut World, sel: u8) -> Option<(Actor, Command)> {
-    let conv = w.conv.as_ref()?;
-    let find = |f: &dyn Fn(&Participant) -> bool| conv.participants.iter().rev().find(|p| f(p)).cloned();
-    let own = |p: &Participant| actor(2, Some(p));
-    if conv.state() == ConversationState::Closed {
-        let final_agent = find(&|p| p.wrapup.as_ref().is_some_and(|w| w.status.is_final()));
-        return match final_agent {
-            Some(p) if sel.is_multiple_of(3) => {
-                let code = allowed_code(w, &p, sel);
-                Some((
-                    actor(1, None),
-                    Command::SetWrapup { participant_id: p.id.clone(), input: WrapupInput::code(code) },
-                ))
-            }
-            _ => {
-                w.next_conversation();
-                command(w, &Op::Create { message: sel.is_multiple_of(2), target: sel / 2 })
-            }
-        };
-    }
-    let offered = |acd: &Participant| {
-        conv.participants.iter().any(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(&acd.id))
-    };
-    if let Some(p) = find(&|p| p.state == ParticipantState::Alerting) {
-        let cmd = if sel.is_multiple_of(6) {
-            Command::Decline { participant_id: p.id.clone() }
-        } else {
-            Command::Answer { participant_id: p.id.clone() }
-        };
-        return Some((own(&p), cmd));
-    }
-    if let Some(p) = find(&|p| p.state == ParticipantState::Contacting) {
-        return Some((system(), Command::Answer { participant_id: p.id }));
-    }
-    if find(&|p| p.purpose == Purpose::Acd && p.state == ParticipantState::Queued && !offered(p)).is_some() {
-        return command(w, &Op::Offer { agent: sel });
-    }
-    if let Some(p) = find(&|p| p.purpose == Purpose::Agent && p.state == ParticipantState::Connected) {
-        let pid = p.id.clone();
-        return Some(match sel % 8 {
-            0 | 1 => (
-                own(&p),
-                Command::SetWrapup { participant_id: pid, input: WrapupInput::code(allowed_code(w, &p, sel)) },
-            ),
-            2 => (own(&p), Command::RequestAcw { participant_id: pid, required: true }),
-            3 => (
-                own(&p),
-                Command::Transfer {
-                    from_participant_id: pid,
-                    to: TransferTarget::Queue { queue_id: QUEUES[sel as usize / 8 % 4].into() },
-                    context_data: None,
-                    wrapup: None,
-                },
-            ),
-            4 => (own(&p), Command::PostMessage { participant_id: Some(pid), text: "hi".into() }),
-            5 => {
-                let cust = conv.customer()?.clone();
-                (
-                    own(&cust),
-                    Command::Disconnect { participant_id: cust.id, wrapup: None, skip_wrapup: false, reason: None },
-                )
-            }
-            _ => (own(&p), Command::Disconnect { participant_id: pid, wrapup: None, skip_wrapup: false, reason: None }),
-        });
-    }
-    if let Some(p) = find(&|p| p.purpose == Purpose::Bot && p.state == ParticipantState::Connected) {
-        return Some((
-            system(),
-            Command::Transfer {
-                from_participant_id: p.id,
-                to: TransferTarget::Queue { queue_id: "qb".into() },
-                context_data: None,
-                wrapup: None,
-            },
-        ));
-    }
-    if let Some(p) = find(&Participant::wrapup_pending) {
-        let pid = p.id.clone();
-        return Some(match sel % 4 {
-            0 => (own(&p), Command::SkipWrapup { participant_id: pid }),
-            1 => (
-                actor(1, None),
-                Command::SetWrapup { participant_id: pid, input: WrapupInput::code(allowed_code(w, &p, sel)) },
-            ),
-            _ => (
-                own(&p),
-                Command::SetWrapup { participant_id: pid, input: WrapupInput::code(allowed_code(w, &p, sel)) },
-            ),
-        });
-    }
-    None
 }

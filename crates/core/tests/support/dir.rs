@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use switchboard_core::config::{
     AcwSettings, Capacity, MediaSettings, OrgSettings, Queue, QueueMember, Role, RoutingStatus, User, WrapupCode,
 };
-use switchboard_core::{AcwPolicy, Directory, Load};
+use switchboard_core::{AcwPolicy, Directory, Load, Violation};
 
 pub const DAY_MS: i64 = 24 * 3_600_000;
 
@@ -21,6 +21,8 @@ pub struct TestDir {
     pub loads: BTreeMap<String, Load>,
     /// Load contributed by the world's own conversation; the `World` refreshes it before every command.
     pub own_loads: BTreeMap<String, Load>,
+    /// A fake `contextSchema` per queue: the top-level keys a context document must have.
+    pub schemas: BTreeMap<String, Vec<String>>,
 }
 
 impl Directory for TestDir {
@@ -46,6 +48,15 @@ impl Directory for TestDir {
         l.message += own.message;
         l
     }
+    /// One violation per required top-level key the document lacks, pointing at `/<key>`.
+    fn context_violations(&self, queue_id: &str, doc: &serde_json::Value) -> Vec<Violation> {
+        let required = self.schemas.get(queue_id).map(Vec::as_slice).unwrap_or_default();
+        required
+            .iter()
+            .filter(|k| doc.get(k.as_str()).is_none())
+            .map(|k| Violation::new(format!("/{k}"), "is required by the queue's contextSchema"))
+            .collect()
+    }
 }
 
 impl TestDir {
@@ -62,6 +73,7 @@ impl TestDir {
             users: BTreeMap::new(),
             loads: BTreeMap::new(),
             own_loads: BTreeMap::new(),
+            schemas: BTreeMap::new(),
         }
     }
 
@@ -71,6 +83,11 @@ impl TestDir {
     }
     pub fn with_queue(mut self, q: Queue) -> Self {
         self.queues.insert(q.id.clone(), q);
+        self
+    }
+    /// Gives a queue a fake schema requiring these top-level keys (see `context_violations`).
+    pub fn with_schema(mut self, queue_id: &str, required: &[&str]) -> Self {
+        self.schemas.insert(queue_id.into(), required.iter().map(|k| (*k).to_string()).collect());
         self
     }
     pub fn with_user(mut self, u: User) -> Self {

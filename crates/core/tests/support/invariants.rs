@@ -4,7 +4,7 @@ use super::TestDir;
 use std::collections::BTreeMap;
 use switchboard_core::config::{WRAPUP_SYSTEM, WRAPUP_TIMEOUT};
 use switchboard_core::{
-    AcwPolicy, Conversation, ConversationState, Event, Load, Participant, ParticipantState, Purpose, Wrapup,
+    AcwPolicy, Conversation, ConversationState, Event, Load, MediaType, Participant, ParticipantState, Purpose, Wrapup,
     WrapupStatus, allowed_codes,
 };
 
@@ -48,6 +48,7 @@ pub fn check_conversation(c: &Conversation, dir: &TestDir) {
     if let (Some(e), Some(cl)) = (c.ended_at, c.closed_at) {
         assert!(cl >= e);
     }
+    check_consults(c);
     for p in &c.participants {
         let ctx = format!("participant {} ({:?}, {:?})", p.id, p.purpose, p.state);
         assert_eq!(p.is_live(), p.state_reason.is_none(), "{ctx}: a reason exactly when disconnected");
@@ -84,13 +85,96 @@ pub fn check_conversation(c: &Conversation, dir: &TestDir) {
                 .count();
             assert!(alerting <= 1, "{ctx}: at most one agent alerts per acd");
         }
+        check_consult_target(p, c, &ctx);
         match (&p.wrapup, p.purpose, p.connected_at) {
             (None, Purpose::Agent, Some(_)) => panic!("{ctx}: an agent that connected has a wrap-up"),
             (Some(_), Purpose::Agent, None) => panic!("{ctx}: an agent that never connected has no wrap-up"),
-            (Some(_), purpose, _) if purpose != Purpose::Agent => panic!("{ctx}: only agents have wrap-ups"),
+            // A bot records its own outcome at handover: `set`, never pending.
+            (Some(w), Purpose::Bot, _) => {
+                assert_eq!(w.status, WrapupStatus::Set, "{ctx}: a bot's outcome is set at once");
+                assert!(
+                    w.code_id.is_some() && w.acw_ended_at == w.acw_started_at,
+                    "{ctx}: a bot's outcome has a code and no ACW"
+                );
+            }
+            (Some(_), purpose, _) if purpose != Purpose::Agent => panic!("{ctx}: only agents and bots have wrap-ups"),
             (Some(w), _, _) => check_wrapup(p, w, c, dir, &ctx),
             _ => {}
         }
+    }
+}
+
+/// A consult in progress: a live target (agent or acd) whose initiator is still connected.
+pub fn consults_in_progress(c: &Conversation) -> Vec<&Participant> {
+    c.participants
+        .iter()
+        .filter(|p| p.is_live())
+        .filter(|p| {
+            p.consult_for
+                .as_deref()
+                .and_then(|i| c.participant(i))
+                .is_some_and(|i| i.state == ParticipantState::Connected)
+        })
+        .collect()
+}
+
+/// `held` and `consultFor`: the hold is a flag on a connected voice customer; `consultFor` names an agent of the
+/// conversation; a target whose initiator left is one that took the customer over (a completed consult).
+fn check_consult_target(p: &Participant, c: &Conversation, ctx: &str) {
+    if p.held {
+        assert_eq!(
+            (p.purpose, p.state),
+            (Purpose::Customer, ParticipantState::Connected),
+            "{ctx}: only a connected customer is held"
+        );
+        assert_eq!(c.media_type, MediaType::Voice, "{ctx}: hold is for voice");
+    }
+    assert_eq!(p.held, p.held_since.is_some(), "{ctx}: heldSince exactly when held");
+    let Some(initiator) = p.consult_for.as_deref() else { return };
+    let i = c.participant(initiator).unwrap_or_else(|| panic!("{ctx}: consultFor {initiator} is not a participant"));
+    assert_eq!(i.purpose, Purpose::Agent, "{ctx}: consultFor names an agent");
+    assert_ne!(i.id, p.id, "{ctx}: nobody consults itself");
+    assert!(matches!(p.purpose, Purpose::Agent | Purpose::Acd), "{ctx}: consult targets are agents or acds");
+    assert!(i.state != ParticipantState::Alerting, "{ctx}: an initiator had connected");
+    if p.is_live() && !i.is_live() {
+        assert_eq!(
+            (p.purpose, p.state),
+            (Purpose::Agent, ParticipantState::Connected),
+            "{ctx}: a target outliving its initiator took the customer over"
+        );
+    }
+}
+
+/// DOMAIN.md's consult: at most one in progress, with the customer held; one agent (and its acd) per consult.
+fn check_consults(c: &Conversation) {
+    let live = consults_in_progress(c);
+    let initiators: std::collections::BTreeSet<&str> = live.iter().filter_map(|p| p.consult_for.as_deref()).collect();
+    assert!(initiators.len() <= 1, "at most one consult in progress: {initiators:?}");
+    if live.is_empty() {
+        return;
+    }
+    let held = c.customer().is_some_and(|cu| cu.held);
+    assert!(held, "the customer is held while a consult is in progress");
+    let agents: Vec<&&Participant> = live.iter().filter(|p| p.purpose == Purpose::Agent).collect();
+    let acds: Vec<&&Participant> = live.iter().filter(|p| p.purpose == Purpose::Acd).collect();
+    assert!(agents.len() <= 1 && acds.len() <= 1, "one target per consult: {live:?}");
+    if let (Some(a), Some(acd)) = (agents.first(), acds.first()) {
+        assert_eq!(a.acd_id.as_deref(), Some(acd.id.as_str()), "a consult's agent comes from the consult's acd");
+        assert_eq!(a.state, ParticipantState::Alerting, "the consult acd leaves when its agent connects");
+    }
+}
+
+/// Every `consult.started` ends with one `consult.completed` or `consult.cancelled`, unless still in progress or
+/// the media ended (teardown ends everything at once).
+pub fn check_consult_events(c: &Conversation, events: &[Event]) {
+    let count = |t: &str| events.iter().filter(|e| e.data.type_name() == t).count();
+    let started = count("consult.started");
+    let ended = count("consult.completed") + count("consult.cancelled");
+    if c.ended_at.is_none() {
+        let open = usize::from(!consults_in_progress(c).is_empty());
+        assert_eq!(started, ended + open, "each consult.started ends once, when its consult stops");
+    } else {
+        assert!(ended <= started, "a consult ends at most once");
     }
 }
 

@@ -69,6 +69,21 @@ pub fn to_user(user_id: &str) -> TransferTarget {
 pub fn transfer(from: &str, to: TransferTarget) -> Command {
     Command::Transfer { from_participant_id: from.into(), to, context_data: None, wrapup: None }
 }
+pub fn hold(pid: &str) -> Command {
+    Command::Hold { participant_id: pid.into() }
+}
+pub fn unhold(pid: &str) -> Command {
+    Command::Unhold { participant_id: pid.into() }
+}
+pub fn consult(from: &str, to: TransferTarget) -> Command {
+    Command::Consult { from_participant_id: from.into(), to, context_data: None }
+}
+pub fn complete_consult(pid: &str) -> Command {
+    Command::CompleteConsult { participant_id: pid.into() }
+}
+pub fn cancel_consult(pid: &str) -> Command {
+    Command::CancelConsult { participant_id: pid.into() }
+}
 
 // -------------------------------------------------------------------------------------------------- world
 
@@ -163,6 +178,7 @@ impl World {
                 assert_eq!(conv.version, self.applied, "version = number of applied commands");
                 assert_eq!(replay(&self.events).as_ref(), Some(conv), "replay(events) must equal the snapshot");
                 check_conversation(conv, &self.dir);
+                check_consult_events(conv, &self.events);
             }
         }
         result
