@@ -295,9 +295,48 @@ pub struct OrgSettings {
     pub voice_blocks_others: bool,
     pub amendment_window_ms: i64,
     pub max_transfers: u32,
+    /// The largest context a handover (and the attributes) may carry.
+    #[serde(default = "default_max_context_bytes")]
+    pub max_context_bytes: usize,
+}
+
+pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 32 * 1024;
+
+fn default_max_context_bytes() -> usize {
+    DEFAULT_MAX_CONTEXT_BYTES
 }
 
 impl OrgSettings {
+    /// Checks settings an admin changes (`PATCH /v1/org`).
+    pub fn validate(&self, code_exists: impl Fn(&str) -> bool) -> Vec<Violation> {
+        let mut v = Vec::new();
+        if !(1_000..=600_000).contains(&self.direct_alerting_timeout_ms) {
+            v.push(Violation::new("/directAlertingTimeoutMs", "must be between 1000 and 600000"));
+        }
+        if !(0..=366 * 24 * 3_600_000).contains(&self.amendment_window_ms) {
+            v.push(Violation::new("/amendmentWindowMs", "must be between 0 and one year"));
+        }
+        if !(1..=1000).contains(&self.max_transfers) {
+            v.push(Violation::new("/maxTransfers", "must be between 1 and 1000"));
+        }
+        if !(1024..=1024 * 1024).contains(&self.max_context_bytes) {
+            v.push(Violation::new("/maxContextBytes", "must be between 1 KiB and 1 MiB"));
+        }
+        let acw = &self.direct_acw;
+        if let Some(t) = acw.timeout_ms {
+            if !(ACW_TIMEOUT_MIN_MS..=ACW_TIMEOUT_MAX_MS).contains(&t) || !acw.policy.has_deadline() {
+                v.push(Violation::new("/directAcw/timeoutMs", "only for policies with a deadline, 1000 to 3600000"));
+            }
+        } else if matches!(acw.policy, AcwPolicy::MandatoryTimeout | AcwPolicy::MandatoryForcedTimeout) {
+            v.push(Violation::new("/directAcw/timeoutMs", "is required for this policy"));
+        }
+        if let Some(d) = &acw.default_code_id
+            && !code_exists(d) {
+                v.push(Violation::new("/directAcw/defaultCodeId", "unknown or archived wrap-up code"));
+            }
+        v
+    }
+
     pub fn new(id: String, name: String) -> Self {
         OrgSettings {
             id,
@@ -307,6 +346,7 @@ impl OrgSettings {
             voice_blocks_others: true,
             amendment_window_ms: 30 * 24 * 3_600_000,
             max_transfers: 20,
+            max_context_bytes: DEFAULT_MAX_CONTEXT_BYTES,
         }
     }
 }

@@ -278,6 +278,16 @@ impl State {
                 self.batch.entities_delete.push((org_id.to_string(), "deployment".into(), id));
                 ConfigOutcome::Deleted
             }
+            ConfigCommand::UpdateOrgSettings(new) => {
+                let v = new.validate(|c| org.active_code(c));
+                if !v.is_empty() {
+                    return Err(invalid(v));
+                }
+                org.settings = OrgSettings { id: org.settings.id.clone(), name: org.settings.name.clone(), ..new };
+                let settings = org.settings.clone();
+                self.stage_entity(org_id, "org", org_id, 1, &settings);
+                ConfigOutcome::Org(settings)
+            }
             ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {
                 if self.orgs.values().any(|o| o.clients.contains_key(&id)) {
                     return Err(conflict("already_exists", &format!("client {id} exists")));

@@ -161,6 +161,8 @@ pub enum ConfigCommand {
     DeleteDeployment {
         id: String,
     },
+    /// Replaces the org's settings (name and id stay).
+    UpdateOrgSettings(OrgSettings),
 }
 
 #[derive(Clone, Debug)]

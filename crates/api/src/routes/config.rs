@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/queues/{id}/members", get(get_members).put(set_members).patch(patch_members))
         .route("/v1/queues/{id}/wrapup-codes", get(get_queue_codes).put(set_queue_codes))
         .route("/v1/queues/{id}/context/validate", axum::routing::post(validate_context))
+        .route("/v1/org", get(get_org).patch(patch_org))
 }
 
 /// Runs a config command for the caller and renders the outcome (201 on creation).
@@ -273,4 +274,41 @@ async fn validate_context(
         json!({"valid": violations.is_empty(), "violations": violations, "hasSchema": org.schemas.contains_key(&id)}),
     )
     .into_response())
+}
+
+async fn get_org(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&[Scope::RoutingRead])?;
+    Ok(axum::Json(json!(org_of(&app, &caller)?.settings)).into_response())
+}
+
+/// Changes some of the org's settings (merge): `directAlertingTimeoutMs`, `directAcw`, `voiceBlocksOthers`,
+/// `amendmentWindowMs`, `maxTransfers`, `maxContextBytes`.
+async fn patch_org(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    let patch: Value = json(&body)?;
+    let Some(fields) = patch.as_object() else { return Err(ApiError::invalid("", "must be a JSON object")) };
+    const EDITABLE: [&str; 6] = [
+        "directAlertingTimeoutMs",
+        "directAcw",
+        "voiceBlocksOthers",
+        "amendmentWindowMs",
+        "maxTransfers",
+        "maxContextBytes",
+    ];
+    if let Some(k) = fields.keys().find(|k| !EDITABLE.contains(&k.as_str())) {
+        return Err(ApiError::invalid(
+            &format!("/{k}"),
+            &format!("not an editable setting; editable: {}", EDITABLE.join(", ")),
+        ));
+    }
+    let mut current = json!(org_of(&app, &caller)?.settings);
+    switchboard_core::evolve::merge_patch(&mut current, &patch);
+    let settings: switchboard_core::config::OrgSettings =
+        serde_json::from_value(current).map_err(|e| ApiError::bad_request(format!("invalid settings: {e}")))?;
+    run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateOrgSettings(settings), false).await
 }

@@ -241,3 +241,55 @@ async fn consult_then_complete_hands_the_customer_over() {
     assert_eq!(withdrawn["withdrawn"], true);
     assert_eq!(participant(&c, "agent", Some(&b))["state"], "connected");
 }
+
+#[tokio::test]
+async fn limits_are_configurable_per_org_and_named_when_exceeded() {
+    let app = App::spawn().await;
+    let (a, b) = (app.user("kim", &["agent"]).await, app.user("lee", &["agent"]).await);
+    let q1 = app.queue("One", json!({"policy": "none"}), &[], &[&a]).await;
+    let q2 = app.queue("Two", json!({"policy": "none"}), &[], &[&b]).await;
+    app.on_queue(&a).await;
+    app.on_queue(&b).await;
+    assert_eq!(app.get("/v1/org", &app.admin).await.ok()["maxTransfers"], 20);
+    let agent = app.login("kim").await;
+    assert_eq!(
+        app.call(Method::PATCH, "/v1/org", &agent, Some(json!({"maxTransfers": 1}))).await.expect(403)["code"],
+        "missing_scopes"
+    );
+    let err = app.call(Method::PATCH, "/v1/org", &app.admin, Some(json!({"id": "mine"}))).await.expect(422);
+    assert_eq!(err["violations"][0]["pointer"], "/id");
+    let err = app.call(Method::PATCH, "/v1/org", &app.admin, Some(json!({"maxTransfers": 0}))).await.expect(422);
+    assert_eq!(err["violations"][0]["pointer"], "/maxTransfers");
+    let org = app
+        .call(Method::PATCH, "/v1/org", &app.admin, Some(json!({"maxTransfers": 1, "maxContextBytes": 2048})))
+        .await
+        .ok();
+    assert_eq!((org["maxTransfers"].as_u64(), org["maxContextBytes"].as_u64()), (Some(1), Some(2048)));
+
+    let conv = app.create(&app.admin, json!({"mediaType": "voice", "queueId": q1})).await;
+    let id = conv["id"].as_str().unwrap().to_string();
+    let first = pid(participant(&conv, "agent", Some(&a)));
+    app.post(&format!("/v1/conversations/{id}/participants/{first}/answer"), &app.admin, json!({})).await.ok();
+    let big = json!({"fromParticipantId": first, "to": {"queueId": q2}, "contextData": {"blob": "x".repeat(3000)}});
+    let err = app.post(&format!("/v1/conversations/{id}/transfer"), &app.admin, big).await.expect(422);
+    assert!(err["detail"].as_str().unwrap().contains("maxContextBytes"), "{err}");
+    let c = app
+        .post(
+            &format!("/v1/conversations/{id}/transfer"),
+            &app.admin,
+            json!({"fromParticipantId": first, "to": {"queueId": q2}}),
+        )
+        .await
+        .ok();
+    let second = pid(participant(&c, "agent", Some(&b)));
+    app.post(&format!("/v1/conversations/{id}/participants/{second}/answer"), &app.admin, json!({})).await.ok();
+    let err = app
+        .post(
+            &format!("/v1/conversations/{id}/transfer"),
+            &app.admin,
+            json!({"fromParticipantId": second, "to": {"queueId": q1}}),
+        )
+        .await
+        .expect(422);
+    assert!(err["detail"].as_str().unwrap().contains("maxTransfers"), "{err}");
+}

@@ -154,10 +154,10 @@ fn validate(c: &CreateConversation, ctx: &Ctx) -> Vec<Violation> {
     if let Some(a) = &c.attributes {
         if !a.is_object() {
             v.push(Violation::new("/attributes", "must be a JSON object"));
-        } else if a.to_string().len() > super::messages::MAX_ATTRIBUTES_BYTES {
+        } else if a.to_string().len() > dir.settings().max_context_bytes {
             v.push(Violation::new(
                 "/attributes",
-                format!("exceeds {} bytes (maxContextBytes)", super::messages::MAX_ATTRIBUTES_BYTES),
+                format!("exceeds {} bytes (maxContextBytes)", dir.settings().max_context_bytes),
             ));
         } else if let Some(q) = c.queue_id.as_deref().filter(|_| c.bot_name.is_none()) {
             // A conversation starts in its queue with a context that queue accepts.

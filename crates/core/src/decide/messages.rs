@@ -9,7 +9,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const MAX_MESSAGE_CHARS: usize = 4096;
-pub const MAX_ATTRIBUTES_BYTES: usize = 32 * 1024;
 
 pub fn post(tx: &mut Tx, pid: Option<&str>, text: &str) -> Result<(), Rejection> {
     if tx.conv.media_type != MediaType::Message {
@@ -90,11 +89,9 @@ pub fn update_attributes(tx: &mut Tx, patch: &Value) -> Result<(), Rejection> {
     }
     let mut merged = tx.conv.attributes.clone();
     crate::evolve::merge_patch(&mut merged, patch);
-    if merged.to_string().len() > MAX_ATTRIBUTES_BYTES {
-        return Err(Rejection::invalid(
-            "",
-            format!("the merged attributes exceed {MAX_ATTRIBUTES_BYTES} bytes (maxContextBytes)"),
-        ));
+    let max = tx.dir().settings().max_context_bytes;
+    if merged.to_string().len() > max {
+        return Err(Rejection::invalid("", format!("the merged attributes exceed {max} bytes (maxContextBytes)")));
     }
     // The merged document must match the schema of the queue the conversation is now in.
     if let Some(queue_id) = tx.conv.last_acd_queue().cloned() {
@@ -119,10 +116,11 @@ pub fn update_participant_attributes(
     tx.ensure_acts_for(&p)?;
     let size: usize = p.attributes.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
         + patch.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len)).sum::<usize>();
-    if size > MAX_ATTRIBUTES_BYTES {
+    let max = tx.dir().settings().max_context_bytes;
+    if size > max {
         return Err(Rejection::invalid(
             "",
-            format!("participant attributes may hold at most {MAX_ATTRIBUTES_BYTES} bytes"),
+            format!("participant attributes may hold at most {max} bytes (maxContextBytes)"),
         ));
     }
     let patch = Value::Object(

@@ -82,9 +82,6 @@ pub fn transfer(
     Ok(())
 }
 
-/// The context a handover may carry, at most.
-pub const MAX_CONTEXT_BYTES: usize = 32 * 1024;
-
 /// Checks a transfer or consult target and its context: limits, context size, the target queue's schema
 /// (every violation at once, pointers into the request body), and that someone can take it.
 pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) -> Result<(), Rejection> {
@@ -99,11 +96,9 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
         if !ctx.is_object() {
             return Err(Rejection::invalid("/contextData", "must be a JSON object"));
         }
-        if ctx.to_string().len() > MAX_CONTEXT_BYTES {
-            return Err(Rejection::invalid(
-                "/contextData",
-                format!("exceeds {MAX_CONTEXT_BYTES} bytes (maxContextBytes)"),
-            ));
+        let max_bytes = tx.dir().settings().max_context_bytes;
+        if ctx.to_string().len() > max_bytes {
+            return Err(Rejection::invalid("/contextData", format!("exceeds {max_bytes} bytes (maxContextBytes)")));
         }
     }
     if let TransferTarget::Queue { queue_id } = to {
