@@ -331,9 +331,10 @@ impl OrgSettings {
             v.push(Violation::new("/directAcw/timeoutMs", "is required for this policy"));
         }
         if let Some(d) = &acw.default_code_id
-            && !code_exists(d) {
-                v.push(Violation::new("/directAcw/defaultCodeId", "unknown or archived wrap-up code"));
-            }
+            && !code_exists(d)
+        {
+            v.push(Violation::new("/directAcw/defaultCodeId", "unknown or archived wrap-up code"));
+        }
         v
     }
 
