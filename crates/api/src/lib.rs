@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::token::routes())
         .merge(routes::conversations::routes())
         .merge(routes::events::routes())
+        .merge(routes::analytics::routes())
         .merge(routes::guest::routes())
         .merge(routes::deployments::routes())
         .merge(routes::config::routes())

@@ -365,6 +365,13 @@ fn schemas() -> Value {
         "Deployment": {"type": "object", "additionalProperties": false, "required": ["name", "queueId"], "properties": {
             "name": {"type": "string"}, "queueId": {"type": "string"}, "requireKey": {"type": "boolean"},
             "allowedOrigins": {"type": "array", "items": {"type": "string"}}}},
+        "DetailsQuery": {"type": "object", "required": ["interval"], "properties": {"interval": {"type": "string"},
+            "filters": {"type": "object"}, "order": {"enum": ["asc", "desc"]},
+            "paging": {"type": "object", "properties": {"pageSize": {"type": "integer"}, "cursor": {"type": "string"}}}}},
+        "AggregatesQuery": {"type": "object", "required": ["interval", "granularity"], "properties": {
+            "interval": {"type": "string"}, "granularity": {"enum": ["PT15M", "PT30M", "PT1H", "P1D"]}, "timeZone": {"type": "string"},
+            "groupBy": {"type": "array", "items": {"enum": ["queueId", "userId", "wrapupCodeId", "mediaType"]}},
+            "metrics": {"type": "array", "items": {"type": "string"}}, "filters": {"type": "object"}}},
         "Org": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}}}
     })
 }

@@ -66,6 +66,9 @@ enum Cmd {
     /// Run the load generator against a fresh (or a given loopback) server and write a JSON report;
     /// `bench seed` fills a database with closed conversations and times a cold start on it.
     Bench(BenchCli),
+    /// Query a server's analytics: details (every page) or aggregates, as a table, CSV or JSON.
+    #[command(subcommand)]
+    Analytics(switchboard_cli::analytics_cmd::AnalyticsCmd),
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
@@ -135,6 +138,7 @@ async fn main() -> anyhow::Result<()> {
             let report = switchboard_cli::bench::run(run).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        Cmd::Analytics(cmd) => switchboard_cli::analytics_cmd::run(cmd).await?,
         Cmd::Migrate { db } => {
             println!("migrating {} ...", db.display());
             let report = switchboard_store_sqlite::migrate(&db)?;

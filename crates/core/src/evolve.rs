@@ -69,16 +69,18 @@ pub fn evolve(conv: &mut Conversation, e: &Event) {
         EventData::ParticipantQueued { participant } | EventData::ParticipantAlerting { participant, .. } => {
             conv.participants.push((**participant).clone())
         }
-        EventData::ParticipantHeld { participant_id, .. } => {
+        EventData::ParticipantHeld { participant_id, by } => {
             if let Some(p) = conv.participant_mut(participant_id) {
                 p.held = true;
                 p.held_since = Some(at);
+                p.hold_periods.push(crate::model::HoldPeriod { start: at, end: None, by: by.clone() });
             }
         }
         EventData::ParticipantUnheld { participant_id, .. } => {
             if let Some(p) = conv.participant_mut(participant_id) {
                 p.held = false;
                 p.held_since = None;
+                close_hold(p, at);
             }
         }
         EventData::ConsultStarted { context_data, .. } => {
@@ -107,6 +109,7 @@ pub fn evolve(conv: &mut Conversation, e: &Event) {
                 p.disconnected_at = Some(at);
                 p.held = false;
                 p.held_since = None;
+                close_hold(p, at);
                 p.abandoned |= *abandoned;
                 if wrapup.is_some() {
                     p.wrapup = wrapup.clone();
@@ -177,6 +180,12 @@ pub fn evolve(conv: &mut Conversation, e: &Event) {
                 }
             }
         }
+    }
+}
+
+fn close_hold(p: &mut crate::model::Participant, at: crate::Timestamp) {
+    if let Some(h) = p.hold_periods.last_mut().filter(|h| h.end.is_none()) {
+        h.end = Some(at);
     }
 }
 

@@ -3,12 +3,14 @@
 
 pub mod actor;
 pub mod allowed;
+pub mod analytics;
 pub mod command;
 pub mod config;
 pub mod decide;
 pub mod directory;
 pub mod event;
 pub mod evolve;
+pub mod explain;
 pub mod model;
 pub mod rejection;
 pub mod routing;

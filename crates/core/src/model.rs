@@ -218,6 +218,16 @@ impl Wrapup {
     }
 }
 
+/// A stretch of time the customer was on hold, and the agent participant who held it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HoldPeriod {
+    pub start: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
+    pub by: ParticipantId,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
@@ -245,6 +255,9 @@ pub struct Participant {
     pub held: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_since: Option<Timestamp>,
+    /// Customers: every hold so far (analytics: hold segments and tHeld per agent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hold_periods: Vec<HoldPeriod>,
     pub withdrawn: bool,
     pub abandoned: bool,
     /// A direct-to-user offer (not routed from an acd).
@@ -291,6 +304,7 @@ impl Participant {
             state_reason: None,
             held: false,
             held_since: None,
+            hold_periods: Vec::new(),
             withdrawn: false,
             abandoned: false,
             direct: false,

@@ -286,6 +286,24 @@ impl Engine {
         .await
     }
 
+    pub async fn analytics_details(
+        &self,
+        org_id: &str,
+        q: switchboard_store::DetailsQuery,
+    ) -> Result<switchboard_store::DetailsPage, EngineError> {
+        let org_id = org_id.to_string();
+        self.blocking(move |s| Ok(s.analytics_details(&org_id, &q)?)).await
+    }
+
+    pub async fn analytics_aggregate(
+        &self,
+        org_id: &str,
+        q: switchboard_store::AggregateQuery,
+    ) -> Result<Vec<switchboard_store::AggregateCell>, EngineError> {
+        let org_id = org_id.to_string();
+        self.blocking(move |s| Ok(s.analytics_aggregate(&org_id, &q)?)).await
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -23,5 +23,7 @@ pub use error::EngineError;
 pub use handle::{ConversationList, Engine, EngineOptions};
 pub use orgs::OrgConfig;
 pub use requests::*;
-pub use state::{conversation_row, envelope, refs_of};
-pub use switchboard_store::{ConversationFilter, DeliveryRow};
+pub use state::{analytics_row, conversation_row, envelope, refs_of};
+pub use switchboard_store::{
+    AggregateCell, AggregateQuery, ConversationFilter, DeliveryRow, DetailsPage, DetailsQuery,
+};

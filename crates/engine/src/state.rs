@@ -203,15 +203,19 @@ impl State {
             events: format!("[{}]", bodies.join(",")),
             conversation: row.doc.clone(),
         });
+        // Analytics are true at commit: derived from the snapshot and written in the same batch.
+        let analytics = analytics_row(org_id, &conv, &row.state, &row.media_type);
         match self.batch_rows.get(&conv.id) {
             Some(&i) => {
                 let mut row = row;
                 row.refs.extend(std::mem::take(&mut self.batch.conversations[i].refs));
                 self.batch.conversations[i] = row;
+                self.batch.analytics[i] = analytics;
             }
             None => {
                 self.batch_rows.insert(conv.id.clone(), self.batch.conversations.len());
                 self.batch.conversations.push(row);
+                self.batch.analytics.push(analytics);
             }
         }
         self.diff_timers(org_id, old, &conv);
@@ -589,6 +593,39 @@ pub fn conversation_row(org_id: &str, conv: &Conversation, refs: Vec<String>) ->
         started_at_ms: conv.started_at.0,
         doc: serde_json::to_string(conv).expect("a conversation always serializes"),
         refs,
+    }
+}
+
+/// The analytics of a conversation as stored: details document, filter keys, metric facts.
+pub fn analytics_row(
+    org_id: &str,
+    conv: &Conversation,
+    state: &str,
+    media_type: &str,
+) -> switchboard_store::AnalyticsRow {
+    let f = switchboard_core::analytics::facts(conv);
+    switchboard_store::AnalyticsRow {
+        org_id: org_id.to_string(),
+        conversation_id: conv.id.clone(),
+        started_ms: conv.started_at.0,
+        media_type: media_type.to_string(),
+        state: state.to_string(),
+        doc: f.doc.to_string(),
+        keys: f.keys,
+        metrics: f
+            .metrics
+            .into_iter()
+            .map(|m| switchboard_store::MetricRow {
+                participant_id: m.participant_id,
+                name: m.name.to_string(),
+                at_ms: m.at.0,
+                value: m.value,
+                queue_id: m.queue_id,
+                user_id: m.user_id,
+                wrapup_code_id: m.wrapup_code_id,
+                media_type: media_type.to_string(),
+            })
+            .collect(),
     }
 }
 

@@ -82,6 +82,20 @@ impl Store for FlakyStore {
     fn delivery(&self, o: &str, id: &str) -> StoreResult<Option<switchboard_store::DeliveryRow>> {
         self.inner.delivery(o, id)
     }
+    fn analytics_details(
+        &self,
+        o: &str,
+        q: &switchboard_store::DetailsQuery,
+    ) -> StoreResult<switchboard_store::DetailsPage> {
+        self.inner.analytics_details(o, q)
+    }
+    fn analytics_aggregate(
+        &self,
+        o: &str,
+        q: &switchboard_store::AggregateQuery,
+    ) -> StoreResult<Vec<switchboard_store::AggregateCell>> {
+        self.inner.analytics_aggregate(o, q)
+    }
 }
 
 const ORG: &str = "org-1";

@@ -2,6 +2,10 @@
 //! single writer anyway, so more would only contend on the file lock); a small pool of read-only
 //! connections serves reads concurrently with it, which WAL mode makes non-blocking.
 
+mod aggregate;
+mod analytics;
+#[cfg(test)]
+mod analytics_plans;
 mod read;
 mod schema;
 mod write;
@@ -12,8 +16,8 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use rusqlite::Connection;
 use switchboard_store::{
-    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, Store,
-    StoreError, StoreResult, StoredEvent, TimerRow,
+    AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
+    DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 pub use schema::{MIGRATIONS, MigrationReport, latest_version, migrate};
@@ -165,5 +169,13 @@ impl Store for SqliteStore {
 
     fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
         read::delivery(&self.reader(), org_id, id)
+    }
+
+    fn analytics_details(&self, org_id: &str, query: &DetailsQuery) -> StoreResult<DetailsPage> {
+        analytics::details(&self.reader(), org_id, query)
+    }
+
+    fn analytics_aggregate(&self, org_id: &str, query: &AggregateQuery) -> StoreResult<Vec<AggregateCell>> {
+        aggregate::aggregate(&self.reader(), org_id, query)
     }
 }

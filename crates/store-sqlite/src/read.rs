@@ -9,7 +9,7 @@ use switchboard_store::{
 
 /// Maps a read error, telling data that does not fit the store types (corruption) apart from failures
 /// of SQLite itself.
-fn read_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(crate) fn read_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| match e {
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
             StoreError::Corrupt(format!("{context}: {e}"))

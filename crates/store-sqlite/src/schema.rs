@@ -108,6 +108,55 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_webhook_seq ON deliveries (org_id, webhook_id, seq);
     CREATE INDEX deliveries_pending ON deliveries (seq) WHERE status = 'pending';
     "#,
+    // 3: analytics, per conversation replaced whole in the same transaction as the command that changed it.
+    r#"
+    -- The details document and what the details query filters on. doc is last so that reading the
+    -- filter columns never touches its overflow pages.
+    CREATE TABLE analytics_conversations (
+        org_id          TEXT NOT NULL,
+        conversation_id TEXT PRIMARY KEY,
+        started_ms      INTEGER NOT NULL,
+        media_type      TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        doc             TEXT NOT NULL
+    );
+    -- Details pages: an org's interval in (started_ms, conversation_id) order, either direction. media_type
+    -- and state ride along so that those filters, and the total count, never read the table.
+    CREATE INDEX analytics_conversations_org_started
+        ON analytics_conversations (org_id, started_ms, conversation_id, media_type, state);
+
+    -- Filter keys (queue:<id>, user:<id>, code:<id>): probed per candidate conversation and key group.
+    CREATE TABLE analytics_keys (
+        org_id          TEXT NOT NULL,
+        key             TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        PRIMARY KEY (org_id, key, conversation_id)
+    ) WITHOUT ROWID;
+    -- Replacing a conversation's keys deletes them by conversation; the details query's EXISTS probes
+    -- use it too (its entries carry the whole key, so a probe is one lookup).
+    CREATE INDEX analytics_keys_conversation ON analytics_keys (conversation_id);
+
+    -- Metric facts. Aggregates read an org's at_ms range with every column, so the table is clustered on
+    -- (org_id, at_ms): the range is one sequential read of the rows themselves, with no per-fact lookup
+    -- from a separate index (at a million conversations that lookup was most of a one-day aggregate's
+    -- time). ord, the fact's position in its conversation's list, keeps the key unique.
+    CREATE TABLE analytics_metrics (
+        org_id          TEXT NOT NULL,
+        at_ms           INTEGER NOT NULL,
+        conversation_id TEXT NOT NULL,
+        ord             INTEGER NOT NULL,
+        participant_id  TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        value           INTEGER NOT NULL,
+        queue_id        TEXT,
+        user_id         TEXT,
+        wrapup_code_id  TEXT,
+        media_type      TEXT NOT NULL,
+        PRIMARY KEY (org_id, at_ms, conversation_id, ord)
+    ) WITHOUT ROWID;
+    -- Replacing a conversation's facts deletes them by conversation.
+    CREATE INDEX analytics_metrics_conversation ON analytics_metrics (conversation_id);
+    "#,
 ];
 
 /// The schema version this build writes.

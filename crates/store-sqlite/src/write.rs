@@ -28,6 +28,7 @@ pub(crate) fn commit(conn: &mut Connection, batch: &CommitBatch) -> StoreResult<
     write_entities(&tx, batch)?;
     write_idempotency_and_meta(&tx, batch)?;
     write_deliveries(&tx, batch)?;
+    crate::analytics::write(&tx, &batch.analytics)?;
     tx.commit().map_err(backend("commit"))
 }
 

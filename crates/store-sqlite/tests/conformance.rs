@@ -85,6 +85,20 @@ impl Store for TempStore {
     fn delivery(&self, o: &str, id: &str) -> StoreResult<Option<switchboard_store::DeliveryRow>> {
         self.store.delivery(o, id)
     }
+    fn analytics_details(
+        &self,
+        o: &str,
+        q: &switchboard_store::DetailsQuery,
+    ) -> StoreResult<switchboard_store::DetailsPage> {
+        self.store.analytics_details(o, q)
+    }
+    fn analytics_aggregate(
+        &self,
+        o: &str,
+        q: &switchboard_store::AggregateQuery,
+    ) -> StoreResult<Vec<switchboard_store::AggregateCell>> {
+        self.store.analytics_aggregate(o, q)
+    }
 }
 
 #[test]
@@ -241,4 +255,46 @@ fn readers_run_alongside_the_writer() {
         reader.join().unwrap();
     }
     assert_eq!(store.counts().unwrap(), (200, 200));
+}
+
+#[test]
+fn version_2_database_gains_analytics_and_keeps_them_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    {
+        // A database left by a build that knew only the first two migrations, with data in it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &switchboard_store_sqlite::MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+    }
+    assert_eq!(migrate(&path).unwrap(), MigrationReport { from_version: 2, to_version: latest_version() });
+    let row = conformance::analytics_row(
+        "org-a",
+        "c1",
+        1_000,
+        "voice",
+        "closed",
+        &["queue:q1"],
+        vec![conformance::metric("tTalk", 1_500, 42, (Some("q1"), None, None), "voice")],
+    );
+    let details = switchboard_store::DetailsQuery {
+        start_ms: 0,
+        end_ms: 10_000,
+        key_groups: vec![vec!["queue:q1".into()]],
+        limit: 10,
+        ..Default::default()
+    };
+    let aggregate = switchboard_store::AggregateQuery { end_ms: 10_000, bucket_ms: 1_000, ..Default::default() };
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.commit(&CommitBatch { analytics: vec![row.clone()], ..Default::default() }).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let page = store.analytics_details("org-a", &details).unwrap();
+    assert_eq!(page.rows, vec![(1_000, "c1".to_owned(), row.doc)]);
+    assert_eq!(page.total_hits, 1);
+    let cells = store.analytics_aggregate("org-a", &aggregate).unwrap();
+    assert_eq!(cells.iter().map(|c| (c.bucket, c.count, c.sum)).collect::<Vec<_>>(), vec![(1, 1, 42)]);
 }

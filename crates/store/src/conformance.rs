@@ -5,13 +5,19 @@
 //! - a `limit` is taken literally (`0` returns nothing);
 //! - refs come back without duplicates (order is not pinned);
 //! - within a batch, upserts are applied before deletes (timers, entities);
-//! - a batch with an event seq that is already stored (or repeated) fails and writes nothing.
+//! - a batch with an event seq that is already stored (or repeated) fails and writes nothing;
+//! - analytics are replaced whole per conversation id; in a details key group, an empty group matches
+//!   nothing; aggregate cells are ordered by group values (dimensions in name order), metric, bucket.
 
+mod aggregates;
+mod analytics;
 mod conversations;
 mod deliveries;
 mod log;
 mod rows;
 
+pub use aggregates::*;
+pub use analytics::*;
 pub use conversations::*;
 pub use deliveries::*;
 pub use log::*;
@@ -42,6 +48,17 @@ pub fn run_all<S: Store>(make: impl Fn() -> S) {
         ("last_seq_and_counts", last_seq_and_counts),
         ("deliveries_insert_replace_and_read", deliveries_insert_replace_and_read),
         ("failed_batch_writes_nothing", failed_batch_writes_nothing),
+        ("analytics_empty", analytics_empty),
+        ("analytics_replaced_whole", analytics_replaced_whole),
+        ("analytics_failed_batch_writes_nothing", analytics_failed_batch_writes_nothing),
+        ("analytics_details_filters", analytics_details_filters),
+        ("analytics_details_isolated_by_org", analytics_details_isolated_by_org),
+        ("analytics_details_paging", analytics_details_paging),
+        ("aggregate_groups_by_each_dimension", aggregate_groups_by_each_dimension),
+        ("aggregate_isolated_by_org", aggregate_isolated_by_org),
+        ("aggregate_buckets_and_interval", aggregate_buckets_and_interval),
+        ("aggregate_filters", aggregate_filters),
+        ("aggregate_rejects_bad_queries", aggregate_rejects_bad_queries),
     ];
     for (name, check) in checks {
         let store = make();

@@ -2,8 +2,11 @@
 //! every backend stores the same shapes; `memory` is the reference backend and `conformance` the suite
 //! every backend must pass.
 
+pub mod analytics;
 pub mod conformance;
 pub mod memory;
+
+pub use analytics::{AggregateCell, AggregateQuery, AnalyticsRow, DetailsPage, DetailsQuery, MetricRow};
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +121,8 @@ pub struct CommitBatch {
     pub meta: Vec<(String, String)>,
     /// Webhook deliveries, inserted or replaced by id.
     pub deliveries: Vec<DeliveryRow>,
+    /// Analytics per conversation, replaced whole (document, keys, metrics).
+    pub analytics: Vec<AnalyticsRow>,
 }
 
 impl CommitBatch {
@@ -131,6 +136,7 @@ impl CommitBatch {
             && self.idempotency.is_empty()
             && self.meta.is_empty()
             && self.deliveries.is_empty()
+            && self.analytics.is_empty()
     }
 }
 
@@ -183,6 +189,8 @@ pub trait Store: Send + Sync + 'static {
     /// One webhook's deliveries with `seq > after`, oldest first.
     fn deliveries(&self, org_id: &str, webhook_id: &str, after: u64, limit: usize) -> StoreResult<Vec<DeliveryRow>>;
     fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>>;
+    fn analytics_details(&self, org_id: &str, query: &DetailsQuery) -> StoreResult<DetailsPage>;
+    fn analytics_aggregate(&self, org_id: &str, query: &AggregateQuery) -> StoreResult<Vec<AggregateCell>>;
     /// Number of stored conversations (all states) and of stored events: for operators and benchmarks.
     fn counts(&self) -> StoreResult<(u64, u64)>;
 }

@@ -1,12 +1,14 @@
 //! `MemoryStore`: the reference `Store` backend, plain collections behind one mutex. Engine tests use it,
 //! and every other backend must behave like it (see `conformance`).
 
+mod analytics;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::{
-    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, Store,
-    StoreError, StoreResult, StoredEvent, TimerRow,
+    AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
+    DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 #[derive(Default)]
@@ -24,6 +26,7 @@ struct Inner {
     idempotency: HashMap<(String, String), IdempotencyRow>,
     meta: HashMap<String, String>,
     deliveries: HashMap<String, DeliveryRow>,
+    analytics: analytics::Analytics,
 }
 
 /// The reference backend. Cheap to create; holds everything in memory, so nothing survives a restart.
@@ -120,6 +123,9 @@ impl Store for MemoryStore {
         for d in &batch.deliveries {
             inner.deliveries.insert(d.id.clone(), d.clone());
         }
+        for row in &batch.analytics {
+            inner.analytics.replace(row);
+        }
         Ok(())
     }
 
@@ -145,6 +151,14 @@ impl Store for MemoryStore {
 
     fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
         Ok(self.lock().deliveries.get(id).filter(|d| d.org_id == org_id).cloned())
+    }
+
+    fn analytics_details(&self, org_id: &str, query: &DetailsQuery) -> StoreResult<DetailsPage> {
+        Ok(self.lock().analytics.details(org_id, query))
+    }
+
+    fn analytics_aggregate(&self, org_id: &str, query: &AggregateQuery) -> StoreResult<Vec<AggregateCell>> {
+        self.lock().analytics.aggregate(org_id, query)
     }
 
     fn last_seq(&self) -> StoreResult<u64> {

@@ -1,6 +1,7 @@
 //! Route groups of the native API, one module per resource family.
 
 pub mod admin;
+pub mod analytics;
 pub mod config;
 pub mod conversations;
 pub mod deployments;

@@ -12,7 +12,9 @@ use switchboard_core::command::CreateConversation;
 use switchboard_core::config::{AcwSettings, QueueMember, Role};
 use switchboard_core::{Actor, AcwPolicy, Command, Conversation, Ctx, Event, MediaType, WrapupInput, decide};
 use switchboard_engine::orgs::Dir;
-use switchboard_engine::{ConfigCommand, ConfigOutcome, QueueSpec, UserSpec, conversation_row, envelope, refs_of};
+use switchboard_engine::{
+    ConfigCommand, ConfigOutcome, QueueSpec, UserSpec, analytics_row, conversation_row, envelope, refs_of,
+};
 use switchboard_store::{CommitBatch, Store, StoredEvent};
 use switchboard_store_sqlite::SqliteStore;
 
@@ -28,12 +30,28 @@ pub struct SeedArgs {
     /// Then start `serve` on the database this many times and report the time until it answers.
     #[arg(long, default_value_t = 3)]
     pub restarts: usize,
+    /// Analytics queries of each kind to time afterwards (details page, one-day aggregate).
+    #[arg(long, default_value_t = 50)]
+    pub queries: usize,
+}
+
+const SEED_DAYS: i64 = 30;
+
+fn queue_spec(agent: &str, code: &str) -> QueueSpec {
+    QueueSpec {
+        name: String::new(),
+        acw: AcwSettings { policy: AcwPolicy::Mandatory, timeout_ms: None, default_code_id: None },
+        wrapup_codes: Some(vec![code.to_string()]),
+        members: Some(vec![QueueMember { user_id: agent.to_string(), joined: true }]),
+        ..Default::default()
+    }
 }
 
 /// The marker every template-local id starts with; each copy replaces it with a fresh UUIDv7.
 const MARKER: &str = "SEEDID";
 
 struct Template {
+    analytics: switchboard_store::AnalyticsRow,
     doc: String,
     refs: Vec<String>,
     state: String,
@@ -46,6 +64,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
     eprintln!("[seed] preparing the org on {} ...", args.db.display());
     let mut cfg = ServeConfig::new(args.db.clone());
     cfg.listen = "127.0.0.1:0".parse()?;
+    cfg.admin_client_secret = Some(SEED_ADMIN_SECRET.into());
     let running = server::start(cfg, None).await?;
     let org_id = running.default_org.clone();
     let engine = running.engine.clone();
@@ -60,21 +79,28 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
     let ConfigOutcome::User(agent) = sys(ConfigCommand::CreateUser(spec)).await? else {
         anyhow::bail!("unexpected outcome")
     };
-    let queue = QueueSpec {
-        name: format!("Seeded {}", uuid::Uuid::now_v7()),
-        acw: AcwSettings { policy: AcwPolicy::Mandatory, timeout_ms: None, default_code_id: None },
-        wrapup_codes: Some(vec![code.id.clone()]),
-        members: Some(vec![QueueMember { user_id: agent.id.clone(), joined: true }]),
-        ..Default::default()
+    let queue = QueueSpec { name: format!("Seeded {}", uuid::Uuid::now_v7()), ..queue_spec(&agent.id, &code.id) };
+    let ConfigOutcome::Queue(queue) = sys(ConfigCommand::CreateQueue(queue.clone())).await? else {
+        anyhow::bail!("unexpected outcome")
     };
-    let ConfigOutcome::Queue(queue) = sys(ConfigCommand::CreateQueue(queue)).await? else {
+    let second = QueueSpec { name: format!("Seeded {}", uuid::Uuid::now_v7()), ..queue_spec(&agent.id, &code.id) };
+    let ConfigOutcome::Queue(queue2) = sys(ConfigCommand::CreateQueue(second)).await? else {
         anyhow::bail!("unexpected outcome")
     };
     let org = engine.org(&org_id).context("the org is published")?;
-    let templates = [MediaType::Voice, MediaType::Message]
-        .into_iter()
-        .map(|m| template(&org, m, &queue.id, &agent.id, &code.id))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    // Templates spread over the last 30 days, 12 hours a day, both queues and both media, so analytics
+    // queries see a realistic distribution.
+    let today = switchboard_engine::wall_clock_ms() / 86_400_000 * 86_400_000;
+    let mut templates = Vec::new();
+    for day in 0..SEED_DAYS {
+        for hour in (8..20).step_by(1) {
+            for (q, media) in [(&queue.id, MediaType::Voice), (&queue2.id, MediaType::Message)] {
+                let start = switchboard_core::Timestamp(today - day * 86_400_000 + hour * 3_600_000 + day * 7_000);
+                templates.push(template(&org, media, q, &agent.id, &code.id, start)?);
+            }
+        }
+    }
+    let queue_ids = vec![queue.id.clone(), queue2.id.clone()];
     running.stop().await?;
 
     let store = SqliteStore::open(&args.db)?;
@@ -86,7 +112,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
         let n = args.batch.min(args.conversations - done);
         let mut batch = CommitBatch::default();
         for i in 0..n {
-            let t = &templates[((done + i) % 2) as usize];
+            let t = &templates[((done + i) % templates.len() as u64) as usize];
             let id = uuid::Uuid::now_v7().to_string();
             let conv_id = format!("{id}-00");
             for (k, (e, data)) in t.events.iter().enumerate() {
@@ -103,6 +129,13 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
                 });
                 seq += 1;
             }
+            let mut a = t.analytics.clone();
+            a.conversation_id = conv_id.clone();
+            a.doc = a.doc.replace(MARKER, &id);
+            for m in &mut a.metrics {
+                m.participant_id = m.participant_id.replace(MARKER, &id);
+            }
+            batch.analytics.push(a);
             batch.conversations.push(switchboard_store::ConversationRow {
                 org_id: org_id.clone(),
                 id: conv_id,
@@ -131,8 +164,11 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
         restart_ms.push(time_to_ready(&args.db).await?);
     }
     restart_ms.sort_by(|a, b| a.total_cmp(b));
+    eprintln!("[seed] analytics queries on the seeded database ...");
+    let analytics = analytics_bench(&args.db, &queue_ids, args.queries).await?;
     Ok(json!({
         "seeded": args.conversations,
+        "spreadOverDays": SEED_DAYS,
         "seedSecs": seed_secs,
         "seedPerSec": (args.conversations as f64 / seed_secs).round(),
         "storedConversations": conversations,
@@ -141,6 +177,7 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
         "bytesPerSeededConversation": ((bytes.saturating_sub(bytes_before)) as f64 / args.conversations.max(1) as f64).round(),
         "restartToReadyMs": restart_ms,
         "restartToReadyMedianMs": restart_ms.get(restart_ms.len() / 2),
+        "analytics": analytics,
     }))
 }
 
@@ -151,6 +188,7 @@ fn template(
     queue: &str,
     agent: &str,
     code: &str,
+    start: switchboard_core::Timestamp,
 ) -> anyhow::Result<Template> {
     let loads = Default::default();
     let dir = Dir { org, loads: &loads };
@@ -160,7 +198,7 @@ fn template(
         format!("{MARKER}-{n:02}")
     };
     let system = Actor::system();
-    let mut now = switchboard_core::Timestamp(switchboard_engine::wall_clock_ms());
+    let mut now = start;
     let mut conv: Option<Conversation> = None;
     let mut events: Vec<Event> = Vec::new();
     let mut step = |cmd: Command,
@@ -234,7 +272,9 @@ fn template(
             (e, data)
         })
         .collect();
+    let analytics = analytics_row(&org.settings.id, &conv, &row.state, &row.media_type);
     Ok(Template {
+        analytics,
         doc: row.doc,
         refs: row.refs,
         state: row.state,
@@ -244,30 +284,75 @@ fn template(
     })
 }
 
-/// Starts `serve` as a child process and returns the milliseconds until `/healthz` answers.
-async fn time_to_ready(db: &std::path::Path) -> anyhow::Result<f64> {
+const SEED_ADMIN_SECRET: &str = "seed-admin-secret";
+
+/// Times filtered details pages and one-day aggregates by queue × hour over HTTP, on a fresh `serve`.
+async fn analytics_bench(db: &std::path::Path, queues: &[String], n: usize) -> anyhow::Result<Value> {
+    let (mut child, base) = spawn_serve(db).await?;
+    let http = reqwest::Client::new();
+    let result = async {
+        let tok: Value = http
+            .post(format!("{base}/oauth/token"))
+            .basic_auth("admin", Some(SEED_ADMIN_SECRET))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = tok["access_token"].as_str().context("token")?.to_string();
+        let day = switchboard_engine::wall_clock_ms() / 86_400_000 * 86_400_000 - 3 * 86_400_000;
+        let interval = format!("{}/{}", switchboard_core::Timestamp(day), switchboard_core::Timestamp(day + 86_400_000));
+        let mut out = serde_json::Map::new();
+        for (name, path, body) in [
+            ("detailsPage50", "/v1/analytics/conversations/details/query", json!({"interval": interval, "filters": {"queueIds": [queues[0]]}, "paging": {"pageSize": 50}})),
+            ("aggregateDayByQueueHour", "/v1/analytics/conversations/aggregates/query", json!({"interval": interval, "granularity": "PT1H", "groupBy": ["queueId"], "metrics": ["nOffered", "tHandle", "tAcw"]})),
+        ] {
+            let mut samples: Vec<u32> = Vec::new();
+            let mut rows = Value::Null;
+            for _ in 0..n {
+                let start = Instant::now();
+                let r: Value = http.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send().await?.json().await?;
+                samples.push(start.elapsed().as_micros() as u32);
+                rows = json!({"totalHits": r["totalHits"], "groups": r["results"].as_array().map(Vec::len)});
+            }
+            let p = super::stats::percentiles(&mut samples);
+            out.insert(name.into(), json!({"latency": p, "answer": rows}));
+        }
+        Ok::<Value, anyhow::Error>(Value::Object(out))
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+async fn spawn_serve(db: &std::path::Path) -> anyhow::Result<(std::process::Child, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let exe = std::env::current_exe()?;
-    let start = Instant::now();
-    let mut child = std::process::Command::new(exe)
+    let child = std::process::Command::new(std::env::current_exe()?)
         .args(["serve", "--db"])
         .arg(db)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
+        .env("SWITCHBOARD_ADMIN_CLIENT_SECRET", SEED_ADMIN_SECRET)
         .stdout(std::process::Stdio::null())
         .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    let result = loop {
-        if http.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
-            break Ok(start.elapsed().as_secs_f64() * 1000.0);
-        }
-        if start.elapsed().as_secs() > 120 {
-            break Err(anyhow::anyhow!("the server was not ready after 120 s"));
-        }
+    let start = Instant::now();
+    while !http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        anyhow::ensure!(start.elapsed().as_secs() < 120, "the server was not ready after 120 s");
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    };
+    }
+    Ok((child, base))
+}
+
+/// Starts `serve` as a child process and returns the milliseconds until `/healthz` answers.
+async fn time_to_ready(db: &std::path::Path) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let (mut child, _) = spawn_serve(db).await?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
     let _ = child.kill();
     let _ = child.wait();
-    result
+    Ok(ms)
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `switchboard` server on port 0, real HTTP, real SQLite, manual clock.
 
+mod analytics;
 mod auth;
 mod bad_input;
 mod events;
