@@ -203,18 +203,36 @@ impl State {
             events: format!("[{}]", bodies.join(",")),
             conversation: row.doc.clone(),
         });
-        // Analytics are true at commit: derived from the snapshot and written in the same batch.
-        let analytics = analytics_row(org_id, &conv, &row.state, &row.media_type);
+        // Analytics are true at commit: derived from the snapshot and written in the same batch — as a
+        // diff against the facts before the command, since most commands complete a metric or two.
+        let mut analytics = analytics_row(org_id, &conv, &row.state, &row.media_type);
+        let before = old.map(|o| analytics_row(org_id, o, state_name(o), &row.media_type));
+        let unchanged = before
+            .as_ref()
+            .is_some_and(|b| b.doc == analytics.doc && b.keys == analytics.keys && b.metrics == analytics.metrics);
+        if let Some(b) = &before {
+            analytics.keys_changed = b.keys != analytics.keys;
+            analytics.metrics_from = if analytics.metrics.starts_with(&b.metrics) { b.metrics.len() } else { 0 };
+        }
         match self.batch_rows.get(&conv.id) {
             Some(&i) => {
                 let mut row = row;
                 row.refs.extend(std::mem::take(&mut self.batch.conversations[i].refs));
                 self.batch.conversations[i] = row;
+                // The earlier row of this batch was never written: this one must also cover its changes.
+                let earlier = &self.batch.analytics[i];
+                analytics.keys_changed |= earlier.keys_changed;
+                analytics.metrics_from = analytics.metrics_from.min(earlier.metrics_from);
                 self.batch.analytics[i] = analytics;
             }
             None => {
                 self.batch_rows.insert(conv.id.clone(), self.batch.conversations.len());
                 self.batch.conversations.push(row);
+                if unchanged {
+                    // Nothing to write; an empty diff keeps the batch's rows aligned by index.
+                    analytics.keys_changed = false;
+                    analytics.metrics_from = analytics.metrics.len();
+                }
                 self.batch.analytics.push(analytics);
             }
         }
@@ -612,6 +630,8 @@ pub fn analytics_row(
         state: state.to_string(),
         doc: f.doc.to_string(),
         keys: f.keys,
+        keys_changed: true,
+        metrics_from: 0,
         metrics: f
             .metrics
             .into_iter()

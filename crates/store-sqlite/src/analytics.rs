@@ -53,12 +53,16 @@ pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<
         upsert
             .execute(params![row.org_id, id, row.started_ms, row.media_type, row.state, row.doc])
             .map_err(|e| fail("write analytics", e))?;
-        delete_keys.execute([id]).map_err(|e| fail("delete analytics keys", e))?;
-        for key in &row.keys {
-            insert_key.execute(params![row.org_id, key, id]).map_err(|e| fail("insert analytics key", e))?;
+        if row.keys_changed {
+            delete_keys.execute([id]).map_err(|e| fail("delete analytics keys", e))?;
+            for key in &row.keys {
+                insert_key.execute(params![row.org_id, key, id]).map_err(|e| fail("insert analytics key", e))?;
+            }
         }
-        delete_metrics.execute([id]).map_err(|e| fail("delete metrics", e))?;
-        for (ord, m) in row.metrics.iter().enumerate() {
+        if row.metrics_from == 0 {
+            delete_metrics.execute([id]).map_err(|e| fail("delete metrics", e))?;
+        }
+        for (ord, m) in row.metrics.iter().enumerate().skip(row.metrics_from) {
             insert_metric
                 .execute(params![
                     row.org_id,

@@ -18,7 +18,9 @@ pub struct MetricRow {
     pub media_type: String,
 }
 
-/// One conversation's analytics. Written whole: keys and metrics replace the stored ones.
+/// One conversation's analytics. The document always replaces the stored one; keys and metrics are
+/// replaced, or left / appended to when the writer knows they did not change (see `keys_changed`,
+/// `metrics_from`): most commands only complete a metric or two.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnalyticsRow {
     pub org_id: String,
@@ -31,7 +33,13 @@ pub struct AnalyticsRow {
     pub doc: String,
     /// Filter keys: `queue:<id>`, `user:<id>`, `code:<id>`.
     pub keys: Vec<String>,
+    /// False: the stored keys are already these (the write leaves them alone).
+    pub keys_changed: bool,
+    /// The conversation's complete list of metric facts.
     pub metrics: Vec<MetricRow>,
+    /// `metrics[..metrics_from]` are already stored, unchanged and in this order: only the rest are
+    /// appended. 0 replaces every stored metric of the conversation.
+    pub metrics_from: usize,
 }
 
 /// `POST .../details/query`: conversations whose `started_ms` is in [start, end), filtered, in

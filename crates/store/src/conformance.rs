@@ -47,6 +47,7 @@ pub fn run_all<S: Store>(make: impl Fn() -> S) {
         ("meta_upsert", meta_upsert),
         ("last_seq_and_counts", last_seq_and_counts),
         ("deliveries_insert_replace_and_read", deliveries_insert_replace_and_read),
+        ("analytics_partial_writes", analytics_partial_writes),
         ("failed_batch_writes_nothing", failed_batch_writes_nothing),
         ("analytics_empty", analytics_empty),
         ("analytics_replaced_whole", analytics_replaced_whole),

@@ -2,7 +2,6 @@
 //! once, every explain reason, interval edges and time zones, and stable paging under concurrent writes.
 
 use crate::harness::{App, participant, pid};
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -280,7 +279,6 @@ async fn every_explain_reason() {
     assert_eq!(agent["reason"], "amended");
     assert!(agent["sentence"].as_str().unwrap().contains(&format!("user {b}")), "{agent}");
     assert_eq!(agent["amendedFrom"][0]["codeId"], code.as_str());
-    let _ = Method::GET;
 }
 
 #[tokio::test]

@@ -24,8 +24,44 @@ pub fn analytics_row(
         state: state.to_owned(),
         doc: format!(r#"{{"conversationId":"{id}","state":"{state}"}}"#),
         keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        keys_changed: true,
         metrics,
+        metrics_from: 0,
     }
+}
+
+/// Diff writes: unchanged keys are kept, `metrics_from` appends after the stored prefix, 0 replaces.
+pub fn analytics_partial_writes(store: &dyn Store) {
+    let q = |key: &str| DetailsQuery {
+        start_ms: 0,
+        end_ms: 10_000,
+        key_groups: vec![vec![key.to_string()]],
+        limit: 10,
+        ..Default::default()
+    };
+    let agg = |store: &dyn Store| {
+        let a = AggregateQuery { start_ms: 0, end_ms: 10_000, origin_ms: 0, bucket_ms: 10_000, ..Default::default() };
+        store.analytics_aggregate("org-a", &a).unwrap().iter().map(|c| (c.metric.clone(), c.count)).collect::<Vec<_>>()
+    };
+    let m1 = metric("nOffered", 100, 1, (Some("q1"), None, None), "voice");
+    let m2 = metric("tWait", 200, 5_000, (Some("q1"), None, None), "voice");
+    let first = analytics_row("org-a", "c1", 10, "voice", "active", &["queue:q1"], vec![m1.clone()]);
+    commit(store, CommitBatch { analytics: vec![first.clone()], ..Default::default() });
+    // Keys unchanged (the row's keys are ignored), one metric appended.
+    let mut next =
+        analytics_row("org-a", "c1", 10, "voice", "closed", &["queue:ignored"], vec![m1.clone(), m2.clone()]);
+    next.keys_changed = false;
+    next.metrics_from = 1;
+    commit(store, CommitBatch { analytics: vec![next], ..Default::default() });
+    assert_eq!(store.analytics_details("org-a", &q("queue:q1")).unwrap().total_hits, 1, "stored keys kept");
+    assert_eq!(store.analytics_details("org-a", &q("queue:ignored")).unwrap().total_hits, 0);
+    assert_eq!(agg(store), [("nOffered".to_string(), 1), ("tWait".to_string(), 1)], "appended once, prefix kept");
+    // metrics_from = 0 replaces them all.
+    let replace = analytics_row("org-a", "c1", 10, "voice", "closed", &["queue:q2"], vec![m2]);
+    commit(store, CommitBatch { analytics: vec![replace], ..Default::default() });
+    assert_eq!(agg(store), [("tWait".to_string(), 1)]);
+    assert_eq!(store.analytics_details("org-a", &q("queue:q2")).unwrap().total_hits, 1);
+    assert_eq!(store.analytics_details("org-a", &q("queue:q1")).unwrap().total_hits, 0);
 }
 
 /// A fact of participant `p1`; `dims` is (queue, user, wrap-up code).

@@ -14,9 +14,23 @@ pub(super) struct Analytics {
 
 impl Analytics {
     /// Replaces the conversation's row, keys and metrics. Keys are a set: duplicates are kept once.
+    /// Writes one conversation's analytics: keys are kept unless changed; metrics before `metrics_from`
+    /// are kept as stored (like the SQL backend, which does not rewrite them).
     pub(super) fn replace(&mut self, row: &AnalyticsRow) {
-        let keys: BTreeSet<&String> = row.keys.iter().collect();
-        let stored = AnalyticsRow { keys: keys.into_iter().cloned().collect(), ..row.clone() };
+        let prev = self.rows.get(&row.conversation_id);
+        let keys: Vec<String> = match prev {
+            Some(p) if !row.keys_changed => p.keys.clone(),
+            _ => row.keys.iter().collect::<BTreeSet<&String>>().into_iter().cloned().collect(),
+        };
+        let metrics = match prev {
+            Some(p) if row.metrics_from > 0 => {
+                let mut kept = p.metrics[..row.metrics_from.min(p.metrics.len())].to_vec();
+                kept.extend(row.metrics.iter().skip(row.metrics_from).cloned());
+                kept
+            }
+            _ => row.metrics.clone(),
+        };
+        let stored = AnalyticsRow { keys, metrics, ..row.clone() };
         self.rows.insert(row.conversation_id.clone(), stored);
     }
 
