@@ -286,13 +286,23 @@ impl Engine {
         .await
     }
 
+    /// A details page: each row's document is the conversation's analytics details, derived from its
+    /// snapshot (the snapshot is the one stored copy).
     pub async fn analytics_details(
         &self,
         org_id: &str,
         q: switchboard_store::DetailsQuery,
     ) -> Result<switchboard_store::DetailsPage, EngineError> {
         let org_id = org_id.to_string();
-        self.blocking(move |s| Ok(s.analytics_details(&org_id, &q)?)).await
+        self.blocking(move |s| {
+            let mut page = s.analytics_details(&org_id, &q)?;
+            for row in &mut page.rows {
+                let conv: Conversation = serde_json::from_str(&row.2)?;
+                row.2 = switchboard_core::analytics::facts(&conv).doc.to_string();
+            }
+            Ok(page)
+        })
+        .await
     }
 
     pub async fn analytics_aggregate(

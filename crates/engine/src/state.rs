@@ -209,7 +209,7 @@ impl State {
         let before = old.map(|o| analytics_row(org_id, o, state_name(o), &row.media_type));
         let unchanged = before
             .as_ref()
-            .is_some_and(|b| b.doc == analytics.doc && b.keys == analytics.keys && b.metrics == analytics.metrics);
+            .is_some_and(|b| b.state == analytics.state && b.keys == analytics.keys && b.metrics == analytics.metrics);
         if let Some(b) = &before {
             analytics.keys_changed = b.keys != analytics.keys;
             analytics.metrics_from = if analytics.metrics.starts_with(&b.metrics) { b.metrics.len() } else { 0 };
@@ -628,7 +628,6 @@ pub fn analytics_row(
         started_ms: conv.started_at.0,
         media_type: media_type.to_string(),
         state: state.to_string(),
-        doc: f.doc.to_string(),
         keys: f.keys,
         keys_changed: true,
         metrics_from: 0,

@@ -22,13 +22,12 @@ pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<
     let mut upsert = tx
         .prepare_cached(
             "INSERT INTO analytics_conversations (org_id, conversation_id, started_ms, media_type, state, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             VALUES (?1, ?2, ?3, ?4, ?5, '')
              ON CONFLICT (conversation_id) DO UPDATE SET
                  org_id = excluded.org_id,
                  started_ms = excluded.started_ms,
                  media_type = excluded.media_type,
-                 state = excluded.state,
-                 doc = excluded.doc",
+                 state = excluded.state",
         )
         .map_err(backend("prepare analytics upsert"))?;
     let mut delete_keys = tx
@@ -51,7 +50,7 @@ pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<
         let id = &row.conversation_id;
         let fail = |what: &str, e: rusqlite::Error| StoreError::Backend(format!("{what} of conversation {id}: {e}"));
         upsert
-            .execute(params![row.org_id, id, row.started_ms, row.media_type, row.state, row.doc])
+            .execute(params![row.org_id, id, row.started_ms, row.media_type, row.state])
             .map_err(|e| fail("write analytics", e))?;
         if row.keys_changed {
             delete_keys.execute([id]).map_err(|e| fail("delete analytics keys", e))?;
@@ -158,8 +157,11 @@ fn details_sql(org_id: &str, q: &DetailsQuery) -> DetailsSql {
         args: sql.args.clone(),
     };
     let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
-    let mut page =
-        format!("SELECT a.started_ms, a.conversation_id, a.doc FROM analytics_conversations a WHERE {}", sql.text);
+    let mut page = format!(
+        "SELECT a.started_ms, a.conversation_id, coalesce(c.doc, '') FROM analytics_conversations a
+             LEFT JOIN conversations c ON c.id = a.conversation_id WHERE {}",
+        sql.text
+    );
     if let Some((started_ms, id)) = &q.after {
         let (s, i) = (sql.arg(Value::Integer(*started_ms)), sql.arg(Value::Text(id.clone())));
         page.push_str(&format!(" AND (a.started_ms, a.conversation_id) {cmp} ({s}, {i})"));

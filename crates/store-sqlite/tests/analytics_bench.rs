@@ -45,12 +45,23 @@ fn seed(store: &SqliteStore, n: i64, days: i64) {
         let keys = [format!("queue:{q}"), format!("user:{u}"), format!("code:{c}")];
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let id = format!("{:08x}-0000-7000-8000-{:012x}", i, i * 2_654_435_761 % 1_000_000_007);
-        let mut row = analytics_row(ORG, &id, s, media, state, &keys, facts);
-        row.doc = format!(r#"{{"conversationId":"{id}","pad":"{}"}}"#, "x".repeat(400));
+        let row = analytics_row(ORG, &id, s, media, state, &keys, facts);
+        // The details query returns the snapshot: store one of realistic size.
+        batch.conversations.push(switchboard_store::ConversationRow {
+            org_id: ORG.into(),
+            id: id.clone(),
+            state: state.into(),
+            version: 1,
+            media_type: media.into(),
+            started_at_ms: s,
+            doc: format!(r#"{{"conversationId":"{id}","pad":"{}"}}"#, "x".repeat(2_000)),
+            refs: vec![],
+        });
         batch.analytics.push(row);
         if batch.analytics.len() == 1_000 || i == n - 1 {
             store.commit(&batch).unwrap();
             batch.analytics.clear();
+            batch.conversations.clear();
         }
     }
     let secs = started.elapsed().as_secs_f64();

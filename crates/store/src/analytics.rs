@@ -18,9 +18,10 @@ pub struct MetricRow {
     pub media_type: String,
 }
 
-/// One conversation's analytics. The document always replaces the stored one; keys and metrics are
-/// replaced, or left / appended to when the writer knows they did not change (see `keys_changed`,
-/// `metrics_from`): most commands only complete a metric or two.
+/// One conversation's analytics: its row, filter keys and metric facts. Keys and metrics are replaced, or
+/// left / appended to when the writer knows they did not change (see `keys_changed`, `metrics_from`):
+/// most commands only complete a metric or two. The details document is not stored here: it is derived
+/// from the conversation's snapshot when read, so no command writes a second copy of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnalyticsRow {
     pub org_id: String,
@@ -29,8 +30,6 @@ pub struct AnalyticsRow {
     pub media_type: String,
     /// `active` | `wrapup` | `closed`
     pub state: String,
-    /// The details document (JSON) served by the details query.
-    pub doc: String,
     /// Filter keys: `queue:<id>`, `user:<id>`, `code:<id>`.
     pub keys: Vec<String>,
     /// False: the stored keys are already these (the write leaves them alone).
@@ -62,7 +61,7 @@ pub struct DetailsQuery {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DetailsPage {
-    /// (started_ms, conversation_id, doc), in query order.
+    /// (started_ms, conversation_id, the conversation's snapshot document), in query order.
     pub rows: Vec<(i64, String, String)>,
     /// How many conversations match the query, all pages together.
     pub total_hits: u64,

@@ -154,7 +154,9 @@ impl Store for MemoryStore {
     }
 
     fn analytics_details(&self, org_id: &str, query: &DetailsQuery) -> StoreResult<DetailsPage> {
-        Ok(self.lock().analytics.details(org_id, query))
+        let inner = self.lock();
+        let doc_of = |id: &str| inner.conversations.get(id).map(|(_, r)| r.doc.clone()).unwrap_or_default();
+        Ok(inner.analytics.details(org_id, query, &doc_of))
     }
 
     fn analytics_aggregate(&self, org_id: &str, query: &AggregateQuery) -> StoreResult<Vec<AggregateCell>> {

@@ -131,7 +131,6 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<Value> {
             }
             let mut a = t.analytics.clone();
             a.conversation_id = conv_id.clone();
-            a.doc = a.doc.replace(MARKER, &id);
             for m in &mut a.metrics {
                 m.participant_id = m.participant_id.replace(MARKER, &id);
             }

@@ -22,7 +22,6 @@ pub fn analytics_row(
         started_ms,
         media_type: media.to_owned(),
         state: state.to_owned(),
-        doc: format!(r#"{{"conversationId":"{id}","state":"{state}"}}"#),
         keys: keys.iter().map(|k| (*k).to_owned()).collect(),
         keys_changed: true,
         metrics,
@@ -84,8 +83,27 @@ pub fn metric(
     }
 }
 
+/// The snapshot document the conformance rows carry, as the details query returns it.
+pub fn doc_of(id: &str, state: &str) -> String {
+    format!(r#"{{"conversationId":"{id}","state":"{state}"}}"#)
+}
+
+/// Writes analytics rows with their conversation rows (the details query returns the snapshot document).
 pub(super) fn write_analytics(store: &dyn Store, rows: Vec<AnalyticsRow>) {
-    commit(store, CommitBatch { analytics: rows, ..Default::default() });
+    let conversations = rows
+        .iter()
+        .map(|a| crate::ConversationRow {
+            org_id: a.org_id.clone(),
+            id: a.conversation_id.clone(),
+            state: a.state.clone(),
+            version: 1,
+            media_type: a.media_type.clone(),
+            started_at_ms: a.started_ms,
+            doc: doc_of(&a.conversation_id, &a.state),
+            refs: vec![],
+        })
+        .collect();
+    commit(store, CommitBatch { analytics: rows, conversations, ..Default::default() });
 }
 
 pub(super) fn interval(start_ms: i64, end_ms: i64) -> DetailsQuery {
@@ -148,7 +166,7 @@ pub fn analytics_replaced_whole(store: &dyn Store) {
     let q1 = DetailsQuery { key_groups: groups(&[&["queue:q1"]]), ..interval(0, 10_000) };
     assert_eq!(
         details(store, "org-a", &q1),
-        DetailsPage { rows: vec![(1_000, "c1".into(), first.doc)], total_hits: 1 }
+        DetailsPage { rows: vec![(1_000, "c1".into(), doc_of("c1", "active"))], total_hits: 1 }
     );
     assert_eq!(totals(store, "org-a"), [("nOffered".into(), 2, 2), ("tTalk".into(), 1, 5)]);
 
@@ -169,7 +187,7 @@ pub fn analytics_replaced_whole(store: &dyn Store) {
     let q2 = DetailsQuery { key_groups: groups(&[&["queue:q2"]]), ..interval(0, 10_000) };
     assert_eq!(
         details(store, "org-a", &q2),
-        DetailsPage { rows: vec![(2_000, "c1".into(), second.doc)], total_hits: 1 }
+        DetailsPage { rows: vec![(2_000, "c1".into(), doc_of("c1", "closed"))], total_hits: 1 }
     );
     assert!(ids(store, "org-a", &interval(0, 2_000)).is_empty(), "started_ms is replaced");
     let closed_chat =
@@ -182,7 +200,7 @@ pub fn analytics_replaced_whole(store: &dyn Store) {
     let bare = analytics_row("org-a", "c1", 3_000, "voice", "closed", &[], vec![]);
     let last = analytics_row("org-a", "c1", 3_000, "voice", "closed", &["queue:q3"], vec![]);
     write_analytics(store, vec![last, bare.clone()]);
-    assert_eq!(details(store, "org-a", &interval(0, 10_000)).rows, [(3_000, "c1".into(), bare.doc)]);
+    assert_eq!(details(store, "org-a", &interval(0, 10_000)).rows, [(3_000, "c1".into(), doc_of("c1", "closed"))]);
     let any_key = DetailsQuery { key_groups: groups(&[&["queue:q1", "queue:q2", "queue:q3"]]), ..interval(0, 10_000) };
     assert!(ids(store, "org-a", &any_key).is_empty());
     assert!(totals(store, "org-a").is_empty());

@@ -34,7 +34,8 @@ impl Analytics {
         self.rows.insert(row.conversation_id.clone(), stored);
     }
 
-    pub(super) fn details(&self, org_id: &str, q: &DetailsQuery) -> DetailsPage {
+    /// `doc_of` gives a conversation's snapshot document (empty when the conversation row is missing).
+    pub(super) fn details(&self, org_id: &str, q: &DetailsQuery, doc_of: &dyn Fn(&str) -> String) -> DetailsPage {
         let mut hits: Vec<&AnalyticsRow> = self.rows.values().filter(|r| r.org_id == org_id && matches(r, q)).collect();
         hits.sort_by(|a, b| (a.started_ms, &a.conversation_id).cmp(&(b.started_ms, &b.conversation_id)));
         if q.descending {
@@ -51,7 +52,7 @@ impl Analytics {
                 }
             })
             .take(q.limit)
-            .map(|r| (r.started_ms, r.conversation_id.clone(), r.doc.clone()))
+            .map(|r| (r.started_ms, r.conversation_id.clone(), doc_of(&r.conversation_id)))
             .collect();
         DetailsPage { rows, total_hits }
     }
