@@ -46,7 +46,17 @@ fn held_ms(conv: &Conversation, agent: &Participant, until: Timestamp) -> (i64, 
     (total, segments)
 }
 
+/// Keys and metric facts (the write path: no document is built).
 pub fn facts(conv: &Conversation) -> Facts {
+    walk(conv, false)
+}
+
+/// The details document served by the details query (the read path).
+pub fn details(conv: &Conversation) -> Value {
+    walk(conv, true).doc
+}
+
+fn walk(conv: &Conversation, with_doc: bool) -> Facts {
     let mut metrics = Vec::new();
     let mut keys = Vec::new();
     let mut participants = Vec::new();
@@ -153,6 +163,9 @@ pub fn facts(conv: &Conversation) -> Facts {
         if let Some(c) = &code {
             keys.push(format!("code:{c}"));
         }
+        if !with_doc {
+            continue;
+        }
         let wrapup = p.wrapup.as_ref().map(|w| {
             json!({"status": w.status, "policy": w.policy, "codeId": w.code_id, "codeName": w.code_name, "notes": w.notes,
                    "acwStartedAt": w.acw_started_at, "acwEndedAt": w.acw_ended_at, "amended": !w.amended_from.is_empty()})
@@ -164,6 +177,9 @@ pub fn facts(conv: &Conversation) -> Facts {
     }
     keys.sort();
     keys.dedup();
+    if !with_doc {
+        return Facts { doc: Value::Null, keys, metrics };
+    }
     let doc = json!({
         "conversationId": conv.id, "mediaType": conv.media_type, "direction": conv.direction,
         "startedAt": conv.started_at, "endedAt": conv.ended_at, "closedAt": conv.closed_at, "state": conv.state(),

@@ -298,7 +298,7 @@ impl Engine {
             let mut page = s.analytics_details(&org_id, &q)?;
             for row in &mut page.rows {
                 let conv: Conversation = serde_json::from_str(&row.2)?;
-                row.2 = switchboard_core::analytics::facts(&conv).doc.to_string();
+                row.2 = switchboard_core::analytics::details(&conv).to_string();
             }
             Ok(page)
         })
