@@ -225,7 +225,7 @@ pub const OPERATIONS: &[Operation] = &[
         "patch",
         "/v1/org",
         "patchOrg",
-        "Change some of the org's settings: directAlertingTimeoutMs, directAcw, voiceBlocksOthers, amendmentWindowMs, maxTransfers, maxContextBytes",
+        "Change some of the org's settings (a merge patch; If-Match with the version): directAlertingTimeoutMs, directAcw, voiceBlocksOthers, amendmentWindowMs, maxTransfers, maxContextBytes",
         "admin",
         Some("Object"),
     ),

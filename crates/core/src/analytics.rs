@@ -100,7 +100,10 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                     }
                 }
                 if let Some(c) = answered {
-                    push("nConnected", c, 1);
+                    // An answer is counted only for offered work; outbound agents are connected at create.
+                    if p.alerting_at.is_some() {
+                        push("nConnected", c, 1);
+                    }
                     segments.push(segment("interact", c, p.disconnected_at));
                     if let Some(d) = p.disconnected_at {
                         let (held, holds) = held_ms(conv, p, d);
@@ -128,7 +131,9 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                                 push("tHandle", e, talk + held + ms(s, e));
                                 m.insert("tAcw".into(), json!(ms(s, e)));
                                 m.insert("tHandle".into(), json!(talk + held + ms(s, e)));
-                                if w.status == WrapupStatus::TimedOut {
+                                // An amendment changes the code, not the history: a timeout stays counted.
+                                let timed_out = |s: WrapupStatus| s == WrapupStatus::TimedOut;
+                                if timed_out(w.status) || w.amended_from.first().is_some_and(|a| timed_out(a.status)) {
                                     push("nWrapupTimedOut", e, 1);
                                 }
                             }

@@ -59,7 +59,7 @@ impl WrapupCode {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcwSettings {
     pub policy: AcwPolicy,
     #[serde(default)]
@@ -298,6 +298,13 @@ pub struct OrgSettings {
     /// The largest context a handover (and the attributes) may carry.
     #[serde(default = "default_max_context_bytes")]
     pub max_context_bytes: usize,
+    /// Bumped by every change, so concurrent edits (If-Match) cannot silently undo each other.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 32 * 1024;
@@ -348,6 +355,7 @@ impl OrgSettings {
             amendment_window_ms: 30 * 24 * 3_600_000,
             max_transfers: 20,
             max_context_bytes: DEFAULT_MAX_CONTEXT_BYTES,
+            version: first_version(),
         }
     }
 }

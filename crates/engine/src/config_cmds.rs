@@ -278,14 +278,25 @@ impl State {
                 self.batch.entities_delete.push((org_id.to_string(), "deployment".into(), id));
                 ConfigOutcome::Deleted
             }
-            ConfigCommand::UpdateOrgSettings(new) => {
+            ConfigCommand::UpdateOrgSettings(patch) => {
+                check_version(org.settings.version, expected)?;
+                let mut merged = serde_json::json!(org.settings);
+                switchboard_core::evolve::merge_patch(&mut merged, &patch);
+                let new: OrgSettings = serde_json::from_value(merged)
+                    .map_err(|e| invalid(vec![Violation::new("", format!("invalid settings: {e}"))]))?;
                 let v = new.validate(|c| org.active_code(c));
                 if !v.is_empty() {
                     return Err(invalid(v));
                 }
-                org.settings = OrgSettings { id: org.settings.id.clone(), name: org.settings.name.clone(), ..new };
+                let version = org.settings.version + 1;
+                org.settings = OrgSettings {
+                    id: org.settings.id.clone(),
+                    name: org.settings.name.clone(),
+                    version,
+                    ..new
+                };
                 let settings = org.settings.clone();
-                self.stage_entity(org_id, "org", org_id, 1, &settings);
+                self.stage_entity(org_id, "org", org_id, version, &settings);
                 ConfigOutcome::Org(settings)
             }
             ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {

@@ -162,7 +162,8 @@ pub enum ConfigCommand {
         id: String,
     },
     /// Replaces the org's settings (name and id stay).
-    UpdateOrgSettings(OrgSettings),
+    /// A merge patch of the editable settings, applied on the writer so concurrent patches both land.
+    UpdateOrgSettings(serde_json::Value),
 }
 
 #[derive(Clone, Debug)]

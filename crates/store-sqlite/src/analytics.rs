@@ -46,22 +46,30 @@ pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .map_err(backend("prepare analytics metric insert"))?;
+    let mut stored = tx
+        .prepare_cached("SELECT 1 FROM analytics_conversations WHERE conversation_id = ?1")
+        .map_err(backend("prepare analytics lookup"))?;
     for row in rows {
         let id = &row.conversation_id;
         let fail = |what: &str, e: rusqlite::Error| StoreError::Backend(format!("{what} of conversation {id}: {e}"));
+        // A diff assumes the earlier facts are stored. A conversation from before analytics existed (schema
+        // version 2) has none: its first write after the upgrade is a whole one.
+        let is_diff = !row.keys_changed || row.metrics_from > 0;
+        let whole = is_diff && !stored.exists([id]).map_err(|e| fail("look up analytics", e))?;
+        let (keys_changed, metrics_from) = if whole { (true, 0) } else { (row.keys_changed, row.metrics_from) };
         upsert
             .execute(params![row.org_id, id, row.started_ms, row.media_type, row.state])
             .map_err(|e| fail("write analytics", e))?;
-        if row.keys_changed {
+        if keys_changed {
             delete_keys.execute([id]).map_err(|e| fail("delete analytics keys", e))?;
             for key in &row.keys {
                 insert_key.execute(params![row.org_id, key, id]).map_err(|e| fail("insert analytics key", e))?;
             }
         }
-        if row.metrics_from == 0 {
+        if metrics_from == 0 {
             delete_metrics.execute([id]).map_err(|e| fail("delete metrics", e))?;
         }
-        for (ord, m) in row.metrics.iter().enumerate().skip(row.metrics_from) {
+        for (ord, m) in row.metrics.iter().enumerate().skip(metrics_from) {
             insert_metric
                 .execute(params![
                     row.org_id,
@@ -159,7 +167,7 @@ fn details_sql(org_id: &str, q: &DetailsQuery) -> DetailsSql {
     let (cmp, dir) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
     let mut page = format!(
         "SELECT a.started_ms, a.conversation_id, coalesce(c.doc, '') FROM analytics_conversations a
-             LEFT JOIN conversations c ON c.id = a.conversation_id WHERE {}",
+             LEFT JOIN conversations c ON c.id = a.conversation_id AND c.org_id = a.org_id WHERE {}",
         sql.text
     );
     if let Some((started_ms, id)) = &q.after {

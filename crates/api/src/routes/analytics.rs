@@ -212,10 +212,12 @@ async fn aggregates(State(app): State<AppState>, caller: Caller, RawBody(body): 
             filters.insert(dim.to_string(), values);
         }
     }
+    // Quarters folded into days must not straddle midnight, so they start on a quarter-hour boundary.
+    let origin_ms = if days { start.0.div_euclid(QUARTER_MS) * QUARTER_MS } else { start.0 };
     let q = AggregateQuery {
         start_ms: start.0,
         end_ms: end.0,
-        origin_ms: start.0,
+        origin_ms,
         bucket_ms,
         metrics: b.metrics,
         group_by: b.group_by,
@@ -228,7 +230,7 @@ async fn aggregates(State(app): State<AppState>, caller: Caller, RawBody(body): 
         .await
         .map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     let bucket_of = |c: &AggregateCell| -> Result<Bucket, ApiError> {
-        let s = start.0 + c.bucket * bucket_ms;
+        let s = origin_ms + c.bucket * bucket_ms;
         if !days {
             return Ok((s, s + bucket_ms));
         }

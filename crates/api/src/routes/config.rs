@@ -53,7 +53,7 @@ pub fn render(app: &AppState, out: ConfigOutcome, created: bool) -> Response {
         ConfigOutcome::Queue(q) => (json!(q), Some(q.version)),
         ConfigOutcome::User(u) => (json!(wire::UserView::new(u, app.engine.load_of(&u.id))), Some(u.version)),
         ConfigOutcome::Client(c) => (json!(wire::ClientView::new(c, None)), Some(c.version)),
-        ConfigOutcome::Org(o) => (json!(o), None),
+        ConfigOutcome::Org(o) => (json!(o), Some(o.version)),
         ConfigOutcome::Webhook(w) => (super::webhooks::view(w), Some(w.version)),
         ConfigOutcome::Deployment(d) => (super::deployments::view(d), Some(d.version)),
         ConfigOutcome::Deleted => return StatusCode::NO_CONTENT.into_response(),
@@ -278,7 +278,7 @@ async fn validate_context(
 
 async fn get_org(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(&[Scope::RoutingRead])?;
-    Ok(axum::Json(json!(org_of(&app, &caller)?.settings)).into_response())
+    Ok(render(&app, ConfigOutcome::Org(org_of(&app, &caller)?.settings.clone()), false))
 }
 
 /// Changes some of the org's settings (merge): `directAlertingTimeoutMs`, `directAcw`, `voiceBlocksOthers`,
@@ -306,9 +306,5 @@ async fn patch_org(
             &format!("not an editable setting; editable: {}", EDITABLE.join(", ")),
         ));
     }
-    let mut current = json!(org_of(&app, &caller)?.settings);
-    switchboard_core::evolve::merge_patch(&mut current, &patch);
-    let settings: switchboard_core::config::OrgSettings =
-        serde_json::from_value(current).map_err(|e| ApiError::bad_request(format!("invalid settings: {e}")))?;
-    run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateOrgSettings(settings), false).await
+    run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateOrgSettings(patch), false).await
 }

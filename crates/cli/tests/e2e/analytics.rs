@@ -154,6 +154,15 @@ async fn interval_edges_and_time_zones() {
     // Quarter-hour buckets are UTC slices from the interval start.
     let r = aggregates(&app, json!({"interval": format!("{}/{}", t(ms - 1000), t(ms + 3_600_000)), "granularity": "PT15M", "metrics": ["nOffered"]})).await;
     assert_eq!(r["results"][0]["data"][0]["interval"], format!("{}/{}", t(ms - 1000), t(ms - 1000 + 900_000)));
+    // A day interval starting off the quarter hour still puts a fact from 00:02 into the new day.
+    let midnight = (ms / 86_400_000 + 1) * 86_400_000;
+    let now = switchboard_core::Timestamp::parse(app.advance(0).await["now"].as_str().unwrap()).unwrap().0;
+    app.advance(midnight + 120_000 - now).await;
+    app.create(&app.admin, json!({"mediaType": "message", "queueId": q})).await;
+    let interval = format!("{}/{}", t(midnight - 600_000), t(midnight + 86_400_000));
+    let r = aggregates(&app, json!({"interval": interval, "granularity": "P1D", "metrics": ["nOffered"]})).await;
+    assert_eq!(r["results"][0]["data"][0]["interval"], format!("{}/{}", t(midnight), t(midnight + 86_400_000)), "{r}");
+    assert_eq!(r["results"][0]["data"][0]["metrics"]["nOffered"]["count"], 1, "{r}");
 }
 
 #[tokio::test]

@@ -265,6 +265,20 @@ async fn limits_are_configurable_per_org_and_named_when_exceeded() {
         .await
         .ok();
     assert_eq!((org["maxTransfers"].as_u64(), org["maxContextBytes"].as_u64()), (Some(1), Some(2048)));
+    // Settings are versioned: a patch made against the version before that one is refused, not merged.
+    assert_eq!(org["version"], 2);
+    let auth = format!("Bearer {}", app.admin);
+    let headers = [("authorization", auth.as_str()), ("if-match", "\"1\"")];
+    let stale = app.raw(Method::PATCH, "/v1/org", None, Some(r#"{"voiceBlocksOthers": false}"#), &headers).await;
+    assert_eq!(stale.status, 412, "{:?}", stale.body);
+    let got = app.get("/v1/org", &app.admin).await;
+    assert_eq!(got.headers["etag"], "\"2\"");
+    assert_eq!((got.body["voiceBlocksOthers"].as_bool(), got.body["maxTransfers"].as_u64()), (Some(true), Some(1)));
+    let err = app
+        .call(Method::PATCH, "/v1/org", &app.admin, Some(json!({"directAcw": {"policy": "none", "timeoutMS": 5}})))
+        .await
+        .expect(422);
+    assert!(err["violations"][0]["message"].as_str().unwrap().contains("timeoutMS"), "{err}");
 
     let conv = app.create(&app.admin, json!({"mediaType": "voice", "queueId": q1})).await;
     let id = conv["id"].as_str().unwrap().to_string();

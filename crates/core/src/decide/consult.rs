@@ -159,15 +159,18 @@ fn end_target(tx: &mut Tx, target: &Participant) {
 }
 
 /// The initiator leaves during a consult (it hung up): a connected target keeps the customer (the consult
-/// completes); a target not yet connected is cancelled.
-pub fn initiator_leaving(tx: &mut Tx, initiator: &str) {
-    let Some(target) = consult_target(tx, initiator) else { return };
+/// completes); a target not yet connected is cancelled. Returns whether the customer was handed over, so the
+/// initiator ends as a consult transfer (and is counted as one).
+pub fn initiator_leaving(tx: &mut Tx, initiator: &str) -> bool {
+    let Some(target) = consult_target(tx, initiator) else { return false };
     if target.purpose == Purpose::Agent && target.state == ParticipantState::Connected {
         hand_over(tx, initiator, &target.id);
+        true
     } else {
         end_target(tx, &target);
         tx.emit(EventData::ConsultCancelled { initiator_id: initiator.to_string(), target_id: target.id.clone() });
         unhold_customer(tx, initiator);
+        false
     }
 }
 

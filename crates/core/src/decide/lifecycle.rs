@@ -200,10 +200,14 @@ pub fn disconnect(
         let offer_id = offer.id.clone();
         tx.withdraw_offer(&offer_id);
     }
-    if p.purpose == Purpose::Agent {
-        super::consult::initiator_leaving(tx, pid);
-    }
-    let reason = if tx.actor().is_own(&p) { StateReason::Client } else { StateReason::System };
+    let handed_over = p.purpose == Purpose::Agent && super::consult::initiator_leaving(tx, pid);
+    let reason = if handed_over {
+        StateReason::TransferConsult
+    } else if tx.actor().is_own(&p) {
+        StateReason::Client
+    } else {
+        StateReason::System
+    };
     tx.end_participant(pid, reason, note, false);
     if matches!(p.purpose, Purpose::Agent | Purpose::Acd) {
         // A consult target (an agent, or a queue consult's acd) leaving ends the consult.

@@ -96,9 +96,15 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
         if !ctx.is_object() {
             return Err(Rejection::invalid("/contextData", "must be a JSON object"));
         }
+        // The limit holds for what the conversation would carry, not just this request's part of it.
         let max_bytes = tx.dir().settings().max_context_bytes;
-        if ctx.to_string().len() > max_bytes {
-            return Err(Rejection::invalid("/contextData", format!("exceeds {max_bytes} bytes (maxContextBytes)")));
+        let mut merged = tx.conv.attributes.clone();
+        crate::evolve::merge_patch(&mut merged, ctx);
+        if merged.to_string().len() > max_bytes {
+            return Err(Rejection::invalid(
+                "/contextData",
+                format!("the merged attributes would exceed {max_bytes} bytes (maxContextBytes)"),
+            ));
         }
     }
     if let TransferTarget::Queue { queue_id } = to {

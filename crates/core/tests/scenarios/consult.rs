@@ -260,7 +260,8 @@ fn the_initiator_hanging_up_completes_with_a_connected_target() {
         w.last_types(),
         ["consult.completed", "participant.unheld", "participant.disconnected", "wrapup.pending"]
     );
-    assert_eq!(w.p(&alice).state_reason, Some(StateReason::Client), "she hung up herself");
+    assert_eq!(w.p(&alice).state_reason, Some(StateReason::TransferConsult), "her hanging up completed the consult");
+    assert_eq!(w.metric_count("nTransferred"), 1, "a completed consult counts as a transfer");
     assert_eq!((w.conv().transfer_count, w.customer().held), (1, false));
     assert_eq!((w.p(&bob).state, w.state()), (ParticipantState::Connected, ConversationState::Active));
 }

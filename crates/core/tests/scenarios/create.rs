@@ -165,6 +165,7 @@ fn outbound_connects_the_agent_and_contacts_the_customer_until_answered() {
     assert_eq!(w.conv().end_reason, Some(EndReason::AgentEnded));
     assert_eq!(w.wrapup(&ag.id).status, WrapupStatus::NotRequired, "directAcw is none");
     assert_eq!(w.state(), ConversationState::Closed);
+    assert_eq!(w.metric_count("nConnected"), 0, "an outbound agent never answered an offer");
 }
 
 #[test]

@@ -148,6 +148,11 @@ fn mandatory_timeout_expires_to_the_default_code() {
     assert_eq!(wr.code_name.as_deref(), Some("Default outcome"));
     assert_eq!(wr.acw_ended_at, Some(at(70_000)), "a late firing takes effect at its due time");
     assert_eq!(w.state(), ConversationState::Closed);
+    assert_eq!(w.metric_count("nWrapupTimedOut"), 1);
+    // Amending the code later changes the code, not the history: the timeout stays counted.
+    w.exec(&supervisor(), set_code(&ag, "c-support"));
+    assert_eq!(w.wrapup(&ag).status, WrapupStatus::Set);
+    assert_eq!(w.metric_count("nWrapupTimedOut"), 1);
 }
 
 #[test]

@@ -239,6 +239,10 @@ impl World {
     pub fn last_types(&self) -> Vec<&'static str> {
         types(&self.last_events)
     }
+    /// How many analytics facts named `name` the conversation yields now.
+    pub fn metric_count(&self, name: &str) -> usize {
+        switchboard_core::analytics::facts(self.conv()).metrics.iter().filter(|m| m.name == name).count()
+    }
 
     /// Routing: offers the most recent acd to `user_id`; returns the new agent participant's id.
     pub fn offer(&mut self, user_id: &str) -> String {

@@ -61,6 +61,13 @@ pub fn analytics_partial_writes(store: &dyn Store) {
     assert_eq!(agg(store), [("tWait".to_string(), 1)]);
     assert_eq!(store.analytics_details("org-a", &q("queue:q2")).unwrap().total_hits, 1);
     assert_eq!(store.analytics_details("org-a", &q("queue:q1")).unwrap().total_hits, 0);
+    // A diff for a conversation with nothing stored (one from before analytics existed) is written whole.
+    let mut late = analytics_row("org-a", "c-old", 10, "voice", "closed", &["queue:q3"], vec![m1.clone()]);
+    late.keys_changed = false;
+    late.metrics_from = 1;
+    commit(store, CommitBatch { analytics: vec![late], ..Default::default() });
+    assert_eq!(store.analytics_details("org-a", &q("queue:q3")).unwrap().total_hits, 1, "keys written");
+    assert_eq!(agg(store), [("nOffered".to_string(), 1), ("tWait".to_string(), 1)], "every metric written");
 }
 
 /// A fact of participant `p1`; `dims` is (queue, user, wrap-up code).
