@@ -14,10 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 use switchboard_core::command::CreateConversation;
 use switchboard_core::{Actor, Channel, Command, Conversation, MediaType, Purpose, Scope};
 use switchboard_engine::{ConversationRequest, Frame};
@@ -29,35 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/conversations/{id}/participants/{pid}/typing", post(typing))
 }
 
-/// Sessions per address per minute: a fixed window, enough to stop a flood from one address.
-pub struct GuestLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl GuestLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        GuestLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
-    }
-
-    /// `Ok(remaining)` or `Err(seconds until the window resets)`.
-    fn take(&self, ip: IpAddr) -> Result<u32, u64> {
-        let mut w = self.windows.lock().expect("limiter lock");
-        let now = Instant::now();
-        if w.len() > 100_000 {
-            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = w.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(60u64.saturating_sub(now.duration_since(entry.0).as_secs()).max(1));
-        }
-        entry.1 += 1;
-        Ok(self.per_minute - entry.1)
-    }
-}
+pub use super::guest_limits::GuestLimiter;
+use super::guest_limits::{MAX_SOCKETS_PER_CONVERSATION, MessageBudget, SocketClaim};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -210,12 +181,19 @@ async fn guest_ws(
     let (org_id, guest_id, conversation_id) = (claims.org_id, claims.guest_id, claims.conversation_id);
     let upgrade =
         upgrade.map_err(|e| ApiError::bad_request(format!("this endpoint speaks WebSocket: {}", e.body_text())))?;
+    let claim = app.guest_limiter.open_socket(&conversation_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("this conversation already has {MAX_SOCKETS_PER_CONVERSATION} guest sockets open"),
+        )
+    })?;
     let guest = Guest { org_id, actor: Actor::guest(guest_id), conversation_id };
     Ok(upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(16 * 1024)
-        .on_upgrade(move |s| guest_session(app, guest, q.after, s)))
+        .on_upgrade(move |s| guest_session(app, guest, q.after, s, claim)))
 }
 
 struct Guest {
@@ -256,8 +234,10 @@ async fn current(app: &AppState, g: &Guest) -> Option<Conversation> {
 }
 
 /// The guest's socket: replay after `after`, then live; incoming `message`, `typing` and `leave`.
-async fn guest_session(app: AppState, g: Guest, after: Option<u64>, mut socket: WebSocket) {
+/// `_claim` holds one of the conversation's socket slots until the session ends.
+async fn guest_session(app: AppState, g: Guest, after: Option<u64>, mut socket: WebSocket, _claim: SocketClaim) {
     let mut sub = app.engine.subscribe();
+    let mut budget = MessageBudget::default();
     let Some(mut conv) = current(&app, &g).await else { return };
     let mut last = after.unwrap_or(0);
     let history = app.engine.conversation_events(&g.org_id, &g.conversation_id, last, 10_000).await.unwrap_or_default();
@@ -328,6 +308,12 @@ async fn guest_session(app: AppState, g: Guest, after: Option<u64>, mut socket: 
                 None => return,
             },
             incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(_))) if !budget.spend(Instant::now()) => {
+                    let detail = format!("at most {} frames per second; this one was dropped", MessageBudget::PER_SECOND);
+                    if !send(&mut socket, json!({"type": "error", "code": "rate_limited", "detail": detail})).await {
+                        return;
+                    }
+                }
                 Some(Ok(Message::Text(text)))
                     if !handle_guest_message(&app, &g, &text, &mut socket).await => {
                         return;

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod deployments;
 pub mod events;
 pub mod guest;
+pub mod guest_limits;
 pub mod ops;
 pub mod token;
 pub mod users;

@@ -250,3 +250,40 @@ async fn deployments_require_their_key_and_origin() {
     let (mut ws, _) = tokio_tungstenite::connect_async(good).await.expect("the shop's page connects");
     until(&mut ws, "ready", &mut Vec::new()).await;
 }
+
+#[tokio::test]
+async fn guest_sockets_and_frames_are_bounded() {
+    let app = App::spawn().await;
+    let q = app.queue("Chat", json!({"policy": "none"}), &[], &[]).await;
+    let session = app
+        .raw(
+            reqwest::Method::POST,
+            "/v1/guest/sessions",
+            None,
+            Some(&json!({"queueId": q, "name": "Ann"}).to_string()),
+            &[],
+        )
+        .await;
+    let token = session.body["guestToken"].as_str().unwrap().to_string();
+    let mut sockets = Vec::new();
+    for _ in 0..4 {
+        let mut ws = guest_socket(&app, &token).await;
+        until(&mut ws, "ready", &mut Vec::new()).await;
+        sockets.push(ws);
+    }
+    let url = format!("{}/v1/guest/ws?token={token}", app.base.replace("http", "ws"));
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 429),
+        other => panic!("a fifth socket must be refused with 429, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    // A burst of frames beyond the budget is answered with rate_limited errors.
+    let id = session.body["conversationId"].as_str().unwrap();
+    let version = app.conversation(id).await["version"].clone();
+    let ws = &mut sockets[0];
+    for _ in 0..40 {
+        ws.send(Message::Text(json!({"type": "typing"}).to_string().into())).await.unwrap();
+    }
+    let limited = until(ws, "error", &mut Vec::new()).await;
+    assert_eq!(limited["code"], "rate_limited", "{limited}");
+    assert_eq!(app.conversation(id).await["version"], version, "typing frames never reach the writer");
+}
