@@ -93,7 +93,12 @@ pub fn explain_participant(p: &Participant) -> Value {
         WrapupStatus::Pending => {
             let until = match w.deadline {
                 Some(d) => {
-                    format!(" until {d} (policy {:?}); then the default code or WRAPUP-TIMEOUT applies", w.policy)
+                    let then = if w.policy == AcwPolicy::MandatoryForcedTimeout && w.code_id.is_some() {
+                        "the code saved now becomes final"
+                    } else {
+                        "the default code or WRAPUP-TIMEOUT applies"
+                    };
+                    format!(" until {d} (policy {:?}); then {then}", w.policy)
                 }
                 None => format!(" with no deadline (policy {:?})", w.policy),
             };

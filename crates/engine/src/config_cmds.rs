@@ -289,12 +289,8 @@ impl State {
                     return Err(invalid(v));
                 }
                 let version = org.settings.version + 1;
-                org.settings = OrgSettings {
-                    id: org.settings.id.clone(),
-                    name: org.settings.name.clone(),
-                    version,
-                    ..new
-                };
+                org.settings =
+                    OrgSettings { id: org.settings.id.clone(), name: org.settings.name.clone(), version, ..new };
                 let settings = org.settings.clone();
                 self.stage_entity(org_id, "org", org_id, version, &settings);
                 ConfigOutcome::Org(settings)

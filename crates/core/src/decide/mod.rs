@@ -17,7 +17,7 @@ use crate::directory::Directory;
 use crate::event::{Event, EventData};
 use crate::evolve::evolve;
 use crate::model::{
-    Conversation, Disposition, EndReason, ParticipantState, Purpose, StateReason, Wrapup, WrapupStatus,
+    ActorKind, Conversation, Disposition, EndReason, ParticipantState, Purpose, StateReason, Wrapup, WrapupStatus,
 };
 use crate::rejection::{CodeRef, CodeRefusal, Rejection};
 use crate::time::Timestamp;
@@ -200,20 +200,28 @@ impl<'c, 'a> Tx<'c, 'a> {
         if !customer_gone && handler_left {
             return;
         }
-        self.end_everyone(StateReason::Peer, customer_gone && end_reason == EndReason::CustomerLeft);
+        // Abandoned means the customer chose to leave: not a user (a supervisor) removing them.
+        let customer_left = customer_gone && end_reason == EndReason::CustomerLeft;
+        self.end_everyone(StateReason::Peer, customer_left && self.actor().kind != ActorKind::User);
         self.emit(EventData::ConversationEnded { reason: end_reason });
         self.maybe_close();
     }
 
     /// Disconnects every live participant with `reason` (offers are withdrawn instead).
     pub fn end_everyone(&mut self, reason: StateReason, mark_abandoned: bool) {
-        let live: Vec<(String, Purpose, ParticipantState)> =
-            self.conv.participants.iter().filter(|p| p.is_live()).map(|p| (p.id.clone(), p.purpose, p.state)).collect();
-        for (pid, purpose, state) in live {
+        let live: Vec<(String, Purpose, ParticipantState, bool)> = self
+            .conv
+            .participants
+            .iter()
+            .filter(|p| p.is_live())
+            .map(|p| (p.id.clone(), p.purpose, p.state, p.consult_for.is_some()))
+            .collect();
+        for (pid, purpose, state, consulting) in live {
             if purpose == Purpose::Agent && state == ParticipantState::Alerting {
                 self.withdraw_offer(&pid);
             } else {
-                let abandoned = mark_abandoned && purpose == Purpose::Acd;
+                // A queue consult's acd was the agent's question, not the customer's wait.
+                let abandoned = mark_abandoned && purpose == Purpose::Acd && !consulting;
                 self.end_participant(&pid, reason, None, abandoned);
             }
         }

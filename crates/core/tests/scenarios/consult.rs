@@ -416,6 +416,19 @@ fn the_initiator_hanging_up_during_a_queue_consult_tears_down() {
     assert!(!w.p(&acd).abandoned, "the customer did not leave");
 }
 
+#[test]
+fn the_customer_hanging_up_during_a_queue_consult_abandons_nothing() {
+    let mut w = World::default();
+    let (cust, alice) = w.connected_call("q-none", "alice");
+    w.exec(&agent("alice"), consult(&alice, to_queue("q-optional")));
+    let acd = w.acd().id.clone();
+    assert!(w.p(&acd).consult_for.is_some());
+    w.exec(&guest(), disconnect(&cust));
+    assert_eq!(w.conv().end_reason, Some(EndReason::CustomerLeft));
+    assert!(!w.p(&acd).abandoned, "the customer was with alice, not waiting in the consult queue");
+    assert_eq!(w.metric_count("nAbandoned"), 0);
+}
+
 /// Found while writing these tests: an alerting direct consult target withdrawn by someone else, or a queued
 /// consult acd disconnected by a supervisor, left the consult open (no `consult.cancelled`, customer held).
 #[test]

@@ -199,6 +199,17 @@ fn customer_leaving_during_an_offer_withdraws_it_and_abandons_the_acd() {
 }
 
 #[test]
+fn a_supervisor_removing_a_waiting_customer_is_no_abandon() {
+    let mut w = World::default();
+    w.create(inbound(MediaType::Voice, "q-mandatory"));
+    let cust = w.customer().id.clone();
+    w.exec(&supervisor(), disconnect(&cust));
+    assert_eq!(w.conv().end_reason, Some(EndReason::CustomerLeft));
+    assert!(!w.acd().abandoned, "the customer did not choose to leave");
+    assert_eq!(w.metric_count("nAbandoned"), 0);
+}
+
+#[test]
 fn customer_leaving_a_connected_call_starts_the_agents_wrapup() {
     let mut w = World::default();
     let (cust, ag) = w.connected_call("q-mandatory", "alice");

@@ -191,6 +191,8 @@ fn forced_timeout_binds_the_agent_until_the_deadline() {
     let wr = w.wrapup(&ag);
     assert_eq!((wr.status, wr.provisional, wr.code_id.as_deref()), (WrapupStatus::Pending, true, Some("c-support")));
     assert_eq!(w.state(), ConversationState::Wrapup);
+    let sentence = switchboard_core::explain::explain_participant(w.p(&ag))["sentence"].to_string();
+    assert!(sentence.contains("the code saved now becomes final"), "{sentence}");
     w.fire(deadline(&ag));
     let wr = w.wrapup(&ag);
     assert_eq!((wr.status, wr.provisional, wr.code_id.as_deref()), (WrapupStatus::Set, false, Some("c-support")));
