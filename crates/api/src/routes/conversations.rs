@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{MethodRouter, get, patch, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -22,19 +22,28 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/conversations", get(list).post(create))
         .route("/v1/conversations/{id}", get(read))
-        .route(&format!("{p}/answer"), post(answer))
-        .route(&format!("{p}/decline"), post(decline))
+        .route(&format!("{p}/answer"), bodyless(WRITE, |participant_id| Command::Answer { participant_id }))
+        .route(&format!("{p}/decline"), bodyless(WRITE, |participant_id| Command::Decline { participant_id }))
         .route(&format!("{p}/disconnect"), post(disconnect))
         .route(&format!("{p}/wrapup"), put(set_wrapup))
-        .route(&format!("{p}/wrapup/skip"), post(skip_wrapup))
+        .route(
+            &format!("{p}/wrapup/skip"),
+            bodyless(&[Scope::WrapupWrite], |participant_id| Command::SkipWrapup { participant_id }),
+        )
         .route(&format!("{p}/acw-request"), post(request_acw))
         .route(&format!("{p}/wrapup-codes"), get(wrapup_codes))
         .route(&format!("{p}/attributes"), patch(participant_attributes))
-        .route(&format!("{p}/hold"), post(hold))
-        .route(&format!("{p}/unhold"), post(unhold))
+        .route(&format!("{p}/hold"), bodyless(WRITE, |participant_id| Command::Hold { participant_id }))
+        .route(&format!("{p}/unhold"), bodyless(WRITE, |participant_id| Command::Unhold { participant_id }))
         .route("/v1/conversations/{id}/consult", post(consult))
-        .route("/v1/conversations/{id}/consult/complete", post(complete_consult))
-        .route("/v1/conversations/{id}/consult/cancel", post(cancel_consult))
+        .route(
+            "/v1/conversations/{id}/consult/complete",
+            end_consult(|participant_id| Command::CompleteConsult { participant_id }),
+        )
+        .route(
+            "/v1/conversations/{id}/consult/cancel",
+            end_consult(|participant_id| Command::CancelConsult { participant_id }),
+        )
         .route("/v1/conversations/{id}/close", post(close))
         .route("/v1/conversations/{id}/transfer", post(transfer))
         .route("/v1/conversations/{id}/attributes", patch(attributes))
@@ -230,62 +239,22 @@ macro_rules! exec {
     };
 }
 
-/// Participant commands whose body carries at most a `version`.
-async fn bodyless(
-    app: &AppState,
-    caller: &Caller,
-    meta: &WriteMeta,
-    (id, pid): (String, String),
-    body: &[u8],
-    scopes: &[Scope],
-    command: fn(String) -> Command,
-) -> Result<Response, ApiError> {
-    caller.require_any(scopes)?;
-    let b: wire::VersionOnlyBody = json_or_default(body)?;
-    Exec { app, caller, meta, body }.run(Some(id), command(pid), b.version).await
+/// The route of a participant command whose body carries at most a `version`.
+fn bodyless(scopes: &'static [Scope], command: fn(String) -> Command) -> MethodRouter<AppState> {
+    post(
+        move |State(app): State<AppState>,
+              caller: Caller,
+              meta: WriteMeta,
+              Path((id, pid)): Path<(String, String)>,
+              RawBody(body): RawBody| async move {
+            caller.require_any(scopes)?;
+            let b: wire::VersionOnlyBody = json_or_default(&body)?;
+            exec!(app, caller, meta, body).run(Some(id), command(pid), b.version).await
+        },
+    )
 }
 
 const WRITE: &[Scope] = &[Scope::ConversationsWrite, Scope::ConversationsParticipate];
-
-async fn answer(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(ids): Path<(String, String)>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Answer { participant_id }).await
-}
-
-async fn decline(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(ids): Path<(String, String)>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Decline { participant_id }).await
-}
-
-async fn hold(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(ids): Path<(String, String)>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Hold { participant_id }).await
-}
-
-async fn unhold(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(ids): Path<(String, String)>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    bodyless(&app, &caller, &meta, ids, &body, WRITE, |participant_id| Command::Unhold { participant_id }).await
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -317,52 +286,34 @@ struct ConsultEndBody {
     version: Option<u64>,
 }
 
-async fn end_consult(
-    app: &AppState,
-    caller: &Caller,
-    meta: &WriteMeta,
-    id: String,
-    body: &[u8],
-    command: fn(String) -> Command,
-) -> Result<Response, ApiError> {
-    require_write(caller)?;
-    let b: ConsultEndBody = json_or_default(body)?;
-    let initiator = match b.participant_id {
-        Some(p) => p,
-        None => {
-            let conv = visible(app, caller, &id).await?;
-            switchboard_core::allowed::consult_in_progress(&conv)
-                .map(|(initiator, _)| initiator.id.clone())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::CONFLICT,
-                        "invalid_transition",
-                        "no consult is in progress in this conversation",
-                    )
-                })?
-        }
-    };
-    Exec { app, caller, meta, body }.run(Some(id), command(initiator), b.version).await
-}
-
-async fn complete_consult(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(id): Path<String>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    end_consult(&app, &caller, &meta, id, &body, |participant_id| Command::CompleteConsult { participant_id }).await
-}
-
-async fn cancel_consult(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(id): Path<String>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    end_consult(&app, &caller, &meta, id, &body, |participant_id| Command::CancelConsult { participant_id }).await
+/// The route of completing or cancelling a consult, named by its initiator or (without one) found.
+fn end_consult(command: fn(String) -> Command) -> MethodRouter<AppState> {
+    post(
+        move |State(app): State<AppState>,
+              caller: Caller,
+              meta: WriteMeta,
+              Path(id): Path<String>,
+              RawBody(body): RawBody| async move {
+            require_write(&caller)?;
+            let b: ConsultEndBody = json_or_default(&body)?;
+            let initiator = match b.participant_id {
+                Some(p) => p,
+                None => {
+                    let conv = visible(&app, &caller, &id).await?;
+                    switchboard_core::allowed::consult_in_progress(&conv)
+                        .map(|(initiator, _)| initiator.id.clone())
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                StatusCode::CONFLICT,
+                                "invalid_transition",
+                                "no consult is in progress in this conversation",
+                            )
+                        })?
+                }
+            };
+            exec!(app, caller, meta, body).run(Some(id), command(initiator), b.version).await
+        },
+    )
 }
 
 async fn disconnect(
@@ -398,19 +349,6 @@ async fn set_wrapup(
     let version = b.version;
     let cmd = Command::SetWrapup { participant_id: pid, input: b.input() };
     exec!(app, caller, meta, body).run(Some(id), cmd, version).await
-}
-
-async fn skip_wrapup(
-    State(app): State<AppState>,
-    caller: Caller,
-    meta: WriteMeta,
-    Path(ids): Path<(String, String)>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
-    bodyless(&app, &caller, &meta, ids, &body, &[Scope::WrapupWrite], |participant_id| Command::SkipWrapup {
-        participant_id,
-    })
-    .await
 }
 
 async fn request_acw(
