@@ -5,6 +5,7 @@ use crate::deployments::{self, MessagingDeployment};
 use crate::error::EngineError;
 use crate::orgs::OrgConfig;
 use crate::requests::{ConfigCommand, ConfigOutcome, QueueSpec, RoutingStatusRequest, UserSpec};
+use crate::schemas::CompiledSchema;
 use crate::state::State;
 use crate::webhooks::Webhook;
 use std::sync::Arc;
@@ -96,8 +97,8 @@ impl State {
             }
             ConfigCommand::CreateQueue(spec) => {
                 let queue = build_queue(new_id(), 1, spec, None);
-                validate_queue(&org, &queue)?;
-                store_schema(&mut org, &queue);
+                let schema = validate_queue(&org, &queue)?;
+                install_schema(&mut org, &queue.id, schema);
                 org.queues.insert(queue.id.clone(), queue.clone());
                 self.stage_entity(org_id, "queue", &queue.id, 1, &queue);
                 ConfigOutcome::Queue(queue)
@@ -106,7 +107,8 @@ impl State {
                 let old = org.queues.get(&id).cloned().ok_or_else(|| EngineError::not_found("queue", &id))?;
                 check_version(old.version, expected)?;
                 let queue = build_queue(id.clone(), old.version + 1, spec, Some(&old));
-                validate_queue(&org, &queue)?;
+                let schema = validate_queue(&org, &queue)?;
+                install_schema(&mut org, &id, schema);
                 self.save_queue(org_id, &mut org, &old, queue)?
             }
             ConfigCommand::DeleteQueue { id } => {
@@ -283,7 +285,7 @@ impl State {
                 let mut merged = serde_json::json!(org.settings);
                 switchboard_core::evolve::merge_patch(&mut merged, &patch);
                 let new: OrgSettings = serde_json::from_value(merged)
-                    .map_err(|e| invalid(vec![Violation::new("", format!("invalid settings: {e}"))]))?;
+                    .map_err(|e| EngineError::rejected(Rejection::invalid("", format!("invalid settings: {e}"))))?;
                 let v = new.validate(|c| org.active_code(c));
                 if !v.is_empty() {
                     return Err(invalid(v));
@@ -300,7 +302,7 @@ impl State {
                     return Err(conflict("already_exists", &format!("client {id} exists")));
                 }
                 if name.trim().is_empty() {
-                    return Err(invalid(vec![Violation::new("/name", "must not be empty")]));
+                    return Err(EngineError::rejected(Rejection::invalid("/name", "must not be empty")));
                 }
                 let client = Client { id: id.clone(), name, secret_hash, scopes, created_at: now, version: 1 };
                 org.clients.insert(id.clone(), client.clone());
@@ -322,7 +324,6 @@ impl State {
     ) -> Result<ConfigOutcome, EngineError> {
         let gone: Vec<String> =
             old.members.iter().filter(|m| !queue.is_joined_member(&m.user_id)).map(|m| m.user_id.clone()).collect();
-        store_schema(org, &queue);
         org.queues.insert(queue.id.clone(), queue.clone());
         self.stage_entity(org_id, "queue", &queue.id, queue.version, &queue);
         self.orgs.insert(org_id.to_string(), Arc::new(org.clone()));
@@ -416,7 +417,7 @@ fn conflict(code: &'static str, detail: &str) -> EngineError {
 
 fn validate_code_name(org: &OrgConfig, name: &str, except: Option<&str>) -> Result<(), EngineError> {
     if name.trim().is_empty() || name.len() > 200 {
-        return Err(invalid(vec![Violation::new("/name", "must be 1 to 200 characters")]));
+        return Err(EngineError::rejected(Rejection::invalid("/name", "must be 1 to 200 characters")));
     }
     if org.codes.values().any(|c| c.name == name && Some(c.id.as_str()) != except && !c.archived) {
         return Err(conflict("already_exists", &format!("a wrap-up code named {name:?} exists")));
@@ -424,24 +425,26 @@ fn validate_code_name(org: &OrgConfig, name: &str, except: Option<&str>) -> Resu
     Ok(())
 }
 
-/// Compiles (or drops) a queue's context schema alongside the queue itself.
-fn store_schema(org: &mut OrgConfig, queue: &Queue) {
-    match queue.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
-        Some(Ok(s)) => drop(org.schemas.insert(queue.id.clone(), s)),
-        _ => drop(org.schemas.remove(&queue.id)),
+/// Keeps a queue's compiled context schema (or its absence) next to the queue.
+fn install_schema(org: &mut OrgConfig, queue_id: &str, schema: Option<CompiledSchema>) {
+    match schema {
+        Some(s) => drop(org.schemas.insert(queue_id.to_string(), s)),
+        None => drop(org.schemas.remove(queue_id)),
     }
 }
 
-fn validate_queue(org: &OrgConfig, queue: &Queue) -> Result<(), EngineError> {
+/// Checks a whole queue; returns its compiled context schema, so it is compiled once per save.
+fn validate_queue(org: &OrgConfig, queue: &Queue) -> Result<Option<CompiledSchema>, EngineError> {
     let mut v = queue.validate(|c| org.active_code(c));
-    if let Some(Err(e)) = queue.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
+    let schema = CompiledSchema::of(queue).unwrap_or_else(|e| {
         v.push(e);
-    }
+        None
+    });
     if org.queues.values().any(|q| q.name == queue.name && q.id != queue.id) {
         v.push(Violation::new("/name", "another queue has this name"));
     }
     v.extend(member_violations(org, queue));
-    if v.is_empty() { Ok(()) } else { Err(invalid(v)) }
+    if v.is_empty() { Ok(schema) } else { Err(invalid(v)) }
 }
 
 fn validate_members(org: &OrgConfig, queue: &Queue) -> Result<(), EngineError> {

@@ -13,13 +13,16 @@ impl State {
             return;
         }
         let now = self.clock.now();
-        let entries: Vec<_> = self.waiting.iter().map(|(k, w)| (*k, w.clone())).collect();
+        // Keys only: offering changes `waiting`, and most entries are skipped without being looked at twice.
+        let keys: Vec<_> = self.waiting.keys().copied().collect();
         let mut exhausted: HashSet<(String, MediaType)> = HashSet::new();
         let system = Actor::system();
-        for (key, w) in entries {
-            if !self.waiting.contains_key(&key) || exhausted.contains(&(w.waiting.queue_id.clone(), w.waiting.media)) {
+        for key in keys {
+            let Some(w) = self.waiting.get(&key) else { continue };
+            if exhausted.contains(&(w.waiting.queue_id.clone(), w.waiting.media)) {
                 continue;
             }
+            let w = w.clone();
             let Some(org) = self.orgs.get(&w.org_id).cloned() else { continue };
             let Some(queue) = org.queues.get(&w.waiting.queue_id) else { continue };
             let candidates: Vec<Candidate> = queue
@@ -87,10 +90,7 @@ impl State {
         // A bound on one pass: a pathological backlog is worked off over several passes, not in one batch.
         while fired < 50_000 {
             let Some((due, t)) = self.timers.first_due(now.0) else { break };
-            let key = t.kind.key();
-            self.timers.remove(&t.conversation_id, &key);
-            self.batch.timers_upsert.retain(|r| !(r.conversation_id == t.conversation_id && r.key == key));
-            self.batch.timers_delete.push((t.conversation_id.clone(), key));
+            self.unstage_timer(&t.conversation_id, t.kind.key());
             fired += 1;
             let cmd = Command::FireTimer { timer: t.kind.clone(), due_at: Timestamp(due) };
             match self.load(&t.org_id, &t.conversation_id) {

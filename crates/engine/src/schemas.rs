@@ -17,6 +17,11 @@ impl std::fmt::Debug for CompiledSchema {
 }
 
 impl CompiledSchema {
+    /// A queue's compiled context schema, if it has one.
+    pub fn of(queue: &switchboard_core::config::Queue) -> Result<Option<CompiledSchema>, Violation> {
+        queue.context_schema.as_ref().map(CompiledSchema::compile).transpose()
+    }
+
     /// Compiles a schema, or says what is wrong with it (pointer `/contextSchema`).
     pub fn compile(schema: &serde_json::Value) -> Result<CompiledSchema, Violation> {
         if schema.to_string().len() > MAX_SCHEMA_BYTES {

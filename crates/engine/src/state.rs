@@ -104,12 +104,10 @@ impl State {
                 "queue" => {
                     let q = decode::<Queue>("queue", &e.doc)?;
                     // A stored schema compiled when it was saved; if this build refuses it, the queue has none.
-                    match q.context_schema.as_ref().map(crate::schemas::CompiledSchema::compile) {
-                        Some(Ok(s)) => drop(org.schemas.insert(q.id.clone(), s)),
-                        Some(Err(v)) => {
-                            tracing::warn!(queue = %q.id, problem = %v.message, "stored context schema ignored")
-                        }
-                        None => {}
+                    match crate::schemas::CompiledSchema::of(&q) {
+                        Ok(Some(s)) => drop(org.schemas.insert(q.id.clone(), s)),
+                        Ok(None) => {}
+                        Err(v) => tracing::warn!(queue = %q.id, problem = %v.message, "stored context schema ignored"),
                     }
                     org.queues.insert(e.id.clone(), q);
                 }
@@ -251,15 +249,19 @@ impl State {
         conv
     }
 
+    /// Drops a timer from memory and from the batch, and deletes it from the store with the batch.
+    pub(crate) fn unstage_timer(&mut self, conversation_id: &str, key: String) {
+        self.timers.remove(conversation_id, &key);
+        self.batch.timers_upsert.retain(|r| !(r.conversation_id == conversation_id && r.key == key));
+        self.batch.timers_delete.push((conversation_id.to_string(), key));
+    }
+
     fn diff_timers(&mut self, org_id: &str, old: Option<&Conversation>, new: &Conversation) {
         let before = old.map(due_timers).unwrap_or_default();
         let after = due_timers(new);
         for t in &before {
             if !after.iter().any(|a| a.kind == t.kind) {
-                let key = t.kind.key();
-                self.timers.remove(&new.id, &key);
-                self.batch.timers_upsert.retain(|r| !(r.conversation_id == new.id && r.key == key));
-                self.batch.timers_delete.push((new.id.clone(), key));
+                self.unstage_timer(&new.id, t.kind.key());
             }
         }
         for t in after {

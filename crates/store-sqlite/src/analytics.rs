@@ -1,4 +1,4 @@
-//! Analytics in SQLite: the replace-whole write (row, keys, metrics) and the details query (one SELECT
+//! Analytics in SQLite: the write (row, keys, metrics; whole or as a diff) and the details query (one SELECT
 //! with an EXISTS per key group, plus a COUNT with the same WHERE). The aggregate query is in `aggregate`.
 //!
 //! A value list is bound as one parameter: a single value as itself (`= ?`), more as a JSON array read
@@ -13,23 +13,27 @@ use switchboard_store::{AnalyticsRow, DetailsPage, DetailsQuery, StoreError, Sto
 use crate::backend;
 use crate::read::read_err;
 
-/// Replaces each conversation's analytics whole. Runs inside the batch's transaction, so a later failure
-/// in the batch undoes it too.
+/// Writes each conversation's analytics, whole or as the diff the row describes. Runs inside the batch's
+/// transaction, so a later failure in the batch undoes it too.
 pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut upsert = tx
+    // Update first: the row nearly always exists. When it does not (a new conversation, or one from before
+    // analytics existed, schema version 2) it is inserted and its facts are written whole, whatever the diff
+    // says, since the diff assumes the earlier facts are stored.
+    let mut update = tx
+        .prepare_cached(
+            "UPDATE analytics_conversations SET org_id = ?1, started_ms = ?3, media_type = ?4, state = ?5
+             WHERE conversation_id = ?2",
+        )
+        .map_err(backend("prepare analytics update"))?;
+    let mut insert = tx
         .prepare_cached(
             "INSERT INTO analytics_conversations (org_id, conversation_id, started_ms, media_type, state, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, '')
-             ON CONFLICT (conversation_id) DO UPDATE SET
-                 org_id = excluded.org_id,
-                 started_ms = excluded.started_ms,
-                 media_type = excluded.media_type,
-                 state = excluded.state",
+             VALUES (?1, ?2, ?3, ?4, ?5, '')",
         )
-        .map_err(backend("prepare analytics upsert"))?;
+        .map_err(backend("prepare analytics insert"))?;
     let mut delete_keys = tx
         .prepare_cached("DELETE FROM analytics_keys WHERE conversation_id = ?1")
         .map_err(backend("prepare analytics key delete"))?;
@@ -46,20 +50,15 @@ pub(crate) fn write(tx: &Transaction<'_>, rows: &[AnalyticsRow]) -> StoreResult<
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .map_err(backend("prepare analytics metric insert"))?;
-    let mut stored = tx
-        .prepare_cached("SELECT 1 FROM analytics_conversations WHERE conversation_id = ?1")
-        .map_err(backend("prepare analytics lookup"))?;
     for row in rows {
         let id = &row.conversation_id;
         let fail = |what: &str, e: rusqlite::Error| StoreError::Backend(format!("{what} of conversation {id}: {e}"));
-        // A diff assumes the earlier facts are stored. A conversation from before analytics existed (schema
-        // version 2) has none: its first write after the upgrade is a whole one.
-        let is_diff = !row.keys_changed || row.metrics_from > 0;
-        let whole = is_diff && !stored.exists([id]).map_err(|e| fail("look up analytics", e))?;
-        let (keys_changed, metrics_from) = if whole { (true, 0) } else { (row.keys_changed, row.metrics_from) };
-        upsert
-            .execute(params![row.org_id, id, row.started_ms, row.media_type, row.state])
-            .map_err(|e| fail("write analytics", e))?;
+        let values = params![row.org_id, id, row.started_ms, row.media_type, row.state];
+        let updated = update.execute(values).map_err(|e| fail("update analytics", e))? > 0;
+        if !updated {
+            insert.execute(values).map_err(|e| fail("insert analytics", e))?;
+        }
+        let (keys_changed, metrics_from) = if updated { (row.keys_changed, row.metrics_from) } else { (true, 0) };
         if keys_changed {
             delete_keys.execute([id]).map_err(|e| fail("delete analytics keys", e))?;
             for key in &row.keys {
