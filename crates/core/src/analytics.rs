@@ -2,7 +2,7 @@
 //! per participant), filter keys, and metric facts each stamped with the time it completed. Derived, so an
 //! amendment or any other command rewrites them in its own commit.
 
-use crate::model::{Conversation, Participant, Purpose, StateReason, WrapupStatus};
+use crate::model::{Conversation, Participant, Purpose, StateReason, Wrapup, WrapupStatus};
 use crate::time::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -28,12 +28,32 @@ fn ms(a: Timestamp, b: Timestamp) -> i64 {
     (b.0 - a.0).max(0)
 }
 
-fn segment(kind: &str, start: Timestamp, end: Option<Timestamp>) -> Value {
-    json!({"type": kind, "start": start, "end": end})
+/// A period in a participant's details; plain data, turned into JSON only when a document is built.
+struct Segment<'a> {
+    kind: &'static str,
+    start: Timestamp,
+    end: Option<Timestamp>,
+    /// A closed wrap-up segment carries its code and notes.
+    wrapup: Option<&'a Wrapup>,
+}
+
+fn segment(kind: &'static str, start: Timestamp, end: Option<Timestamp>) -> Segment<'static> {
+    Segment { kind, start, end, wrapup: None }
+}
+
+impl Segment<'_> {
+    fn to_json(&self) -> Value {
+        let mut v = json!({"type": self.kind, "start": self.start, "end": self.end});
+        if let Some(w) = self.wrapup {
+            v["wrapupCodeId"] = json!(w.code_id);
+            v["wrapupNotes"] = json!(w.notes);
+        }
+        v
+    }
 }
 
 /// Time the customer was on hold by `agent`, up to `until` (an open hold counts until the agent left).
-fn held_ms(conv: &Conversation, agent: &Participant, until: Timestamp) -> (i64, Vec<Value>) {
+fn held_ms(conv: &Conversation, agent: &Participant, until: Timestamp) -> (i64, Vec<Segment<'static>>) {
     let mut total = 0;
     let mut segments = Vec::new();
     for c in conv.participants.iter().filter(|p| p.purpose == Purpose::Customer) {
@@ -74,7 +94,6 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
             })
         };
         let mut segments = Vec::new();
-        let mut m = Map::new();
         match p.purpose {
             Purpose::Acd => {
                 if let Some(q) = p.queued_at {
@@ -82,7 +101,6 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                     push("nOffered", q, 1);
                     if let Some(d) = p.disconnected_at {
                         push("tWait", d, ms(q, d));
-                        m.insert("tWait".into(), json!(ms(q, d)));
                         if p.abandoned {
                             push("nAbandoned", d, 1);
                         }
@@ -96,7 +114,6 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                     segments.push(segment("alert", a, end));
                     if let Some(e) = end {
                         push("tAlert", e, ms(a, e));
-                        m.insert("tAlert".into(), json!(ms(a, e)));
                     }
                 }
                 if let Some(c) = answered {
@@ -111,8 +128,6 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                         let talk = (ms(c, d) - held).max(0);
                         push("tHeld", d, held);
                         push("tTalk", d, talk);
-                        m.insert("tHeld".into(), json!(held));
-                        m.insert("tTalk".into(), json!(talk));
                         if matches!(p.state_reason, Some(StateReason::Transfer | StateReason::TransferConsult)) {
                             push("nTransferred", d, 1);
                         }
@@ -122,15 +137,10 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
                             Some((s, e)) => {
                                 let w = w.expect("acw implies a wrap-up");
                                 if e > s || w.expected {
-                                    let mut seg = segment("wrapup", s, Some(e));
-                                    seg["wrapupCodeId"] = json!(w.code_id);
-                                    seg["wrapupNotes"] = json!(w.notes);
-                                    segments.push(seg);
+                                    segments.push(Segment { wrapup: Some(w), ..segment("wrapup", s, Some(e)) });
                                 }
                                 push("tAcw", e, ms(s, e));
                                 push("tHandle", e, talk + held + ms(s, e));
-                                m.insert("tAcw".into(), json!(ms(s, e)));
-                                m.insert("tHandle".into(), json!(talk + held + ms(s, e)));
                                 // An amendment changes the code, not the history: a timeout stays counted.
                                 let timed_out = |s: WrapupStatus| s == WrapupStatus::TimedOut;
                                 if timed_out(w.status) || w.amended_from.first().is_some_and(|a| timed_out(a.status)) {
@@ -175,6 +185,13 @@ fn walk(conv: &Conversation, with_doc: bool) -> Facts {
             json!({"status": w.status, "policy": w.policy, "codeId": w.code_id, "codeName": w.code_name, "notes": w.notes,
                    "acwStartedAt": w.acw_started_at, "acwEndedAt": w.acw_ended_at, "amended": !w.amended_from.is_empty()})
         });
+        // The participant's durations are its `t*` facts.
+        let m: Map<String, Value> = metrics
+            .iter()
+            .filter(|x| x.participant_id == p.id && x.name.starts_with('t'))
+            .map(|x| (x.name.to_string(), json!(x.value)))
+            .collect();
+        let segments: Vec<Value> = segments.iter().map(Segment::to_json).collect();
         participants.push(json!({
             "participantId": p.id, "purpose": p.purpose, "userId": p.user_id, "queueId": p.queue_id, "name": p.name,
             "state": p.state, "segments": segments, "metrics": m, "wrapup": wrapup,

@@ -124,10 +124,20 @@ pub fn cancel(tx: &mut Tx, initiator: &str) -> Result<(), Rejection> {
     let target = consult_target(tx, initiator).ok_or_else(|| {
         Rejection::invalid_transition("no consult is in progress for this participant", Some(initiator))
     })?;
-    end_target(tx, &target);
-    tx.emit(EventData::ConsultCancelled { initiator_id: initiator.to_string(), target_id: target.id.clone() });
-    unhold_customer(tx, initiator);
+    abort(tx, initiator, &target);
     Ok(())
+}
+
+/// The target leaves before taking the customer over: the consult is cancelled.
+fn abort(tx: &mut Tx, initiator: &str, target: &Participant) {
+    end_target(tx, target);
+    cancelled(tx, initiator, &target.id);
+}
+
+/// The consult is over without a handover: the initiator keeps the customer, off hold.
+fn cancelled(tx: &mut Tx, initiator: &str, target_id: &str) {
+    tx.emit(EventData::ConsultCancelled { initiator_id: initiator.to_string(), target_id: target_id.to_string() });
+    unhold_customer(tx, initiator);
 }
 
 /// The consult target leaves (`system`; its own wrap-up if it connected; offers are withdrawn).
@@ -142,16 +152,7 @@ fn end_target(tx: &mut Tx, target: &Participant) {
             }
         }
         (Purpose::Acd, _) => {
-            let offers: Vec<String> = tx
-                .conv
-                .participants
-                .iter()
-                .filter(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(target.id.as_str()))
-                .map(|a| a.id.clone())
-                .collect();
-            for o in offers {
-                tx.withdraw_offer(&o);
-            }
+            tx.withdraw_offers_of(&target.id);
             tx.end_participant(&target.id, StateReason::System, None, false);
         }
         _ => tx.end_participant(&target.id, StateReason::System, None, false),
@@ -167,9 +168,7 @@ pub fn initiator_leaving(tx: &mut Tx, initiator: &str) -> bool {
         hand_over(tx, initiator, &target.id);
         true
     } else {
-        end_target(tx, &target);
-        tx.emit(EventData::ConsultCancelled { initiator_id: initiator.to_string(), target_id: target.id.clone() });
-        unhold_customer(tx, initiator);
+        abort(tx, initiator, &target);
         false
     }
 }
@@ -180,7 +179,6 @@ pub fn target_gone(tx: &mut Tx, target: &Participant) {
     let initiator_live = |i: &String| tx.conv.participant(i).is_some_and(|p| p.is_live());
     if let Some(initiator) = target.consult_for.as_ref().filter(|i| initiator_live(i)) {
         let initiator = initiator.clone();
-        tx.emit(EventData::ConsultCancelled { initiator_id: initiator.clone(), target_id: target.id.clone() });
-        unhold_customer(tx, &initiator);
+        cancelled(tx, &initiator, &target.id);
     }
 }

@@ -44,10 +44,7 @@ pub fn offer(tx: &mut Tx, acd_id: &str, user_id: &str) -> Result<(), Rejection> 
 /// What an offered agent needs to know: the conversation's attributes (incl. any handover context), with
 /// `pending` merged in: context the same command merges only after the offer (a consult's).
 fn offer_context(tx: &Tx, pending: Option<&serde_json::Value>) -> Option<serde_json::Value> {
-    let mut doc = tx.conv.attributes.clone();
-    if let Some(p) = pending {
-        crate::evolve::merge_patch(&mut doc, p);
-    }
+    let doc = tx.merged_attributes(pending);
     doc.as_object().is_some_and(|m| !m.is_empty()).then_some(doc)
 }
 
@@ -190,15 +187,8 @@ pub fn disconnect(
     if let Some(input) = inline {
         wrapup::save_provisional(tx, &p, input, "/wrapup")?;
     }
-    if p.purpose == Purpose::Acd
-        && let Some(offer) = tx
-            .conv
-            .participants
-            .iter()
-            .find(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(pid))
-    {
-        let offer_id = offer.id.clone();
-        tx.withdraw_offer(&offer_id);
+    if p.purpose == Purpose::Acd {
+        tx.withdraw_offers_of(pid);
     }
     let handed_over = p.purpose == Purpose::Agent && super::consult::initiator_leaving(tx, pid);
     let reason = if handed_over {

@@ -87,8 +87,7 @@ pub fn update_attributes(tx: &mut Tx, patch: &Value) -> Result<(), Rejection> {
     if !patch.is_object() {
         return Err(Rejection::invalid("", "must be a JSON object (RFC 7396 merge patch)"));
     }
-    let mut merged = tx.conv.attributes.clone();
-    crate::evolve::merge_patch(&mut merged, patch);
+    let merged = tx.merged_attributes(Some(patch));
     let max = tx.dir().settings().max_context_bytes;
     if merged.to_string().len() > max {
         return Err(Rejection::invalid("", format!("the merged attributes exceed {max} bytes (maxContextBytes)")));

@@ -183,6 +183,29 @@ impl<'c, 'a> Tx<'c, 'a> {
         }
     }
 
+    /// The conversation's attributes as they would be with `patch` merged in (RFC 7396).
+    pub fn merged_attributes(&self, patch: Option<&serde_json::Value>) -> serde_json::Value {
+        let mut doc = self.conv.attributes.clone();
+        if let Some(p) = patch {
+            crate::evolve::merge_patch(&mut doc, p);
+        }
+        doc
+    }
+
+    /// Withdraws every alerting offer made for the acd `acd_id` (an acd that leaves takes its offers along).
+    pub fn withdraw_offers_of(&mut self, acd_id: &str) {
+        let offers: Vec<String> = self
+            .conv
+            .participants
+            .iter()
+            .filter(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(acd_id))
+            .map(|a| a.id.clone())
+            .collect();
+        for o in offers {
+            self.withdraw_offer(&o);
+        }
+    }
+
     /// Withdraws an alerting offer: disconnected `system`, `withdrawn`, no wrap-up, no notResponding.
     pub fn withdraw_offer(&mut self, pid: &str) {
         self.emit(EventData::OfferWithdrawn { participant_id: pid.to_string() });

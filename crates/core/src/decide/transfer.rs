@@ -63,16 +63,7 @@ pub fn transfer(
         TransferTarget::User { user_id } => offer_direct(tx, user_id, "/to/userId", consult_for, None)?,
     }
     if p.purpose == Purpose::Acd {
-        let offers: Vec<String> = tx
-            .conv
-            .participants
-            .iter()
-            .filter(|a| a.state == ParticipantState::Alerting && a.acd_id.as_deref() == Some(from))
-            .map(|a| a.id.clone())
-            .collect();
-        for o in offers {
-            tx.withdraw_offer(&o);
-        }
+        tx.withdraw_offers_of(from);
     }
     tx.end_participant(from, StateReason::Transfer, None, false);
     if inline.is_some() && p.purpose == Purpose::Agent {
@@ -92,14 +83,13 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
             format!("the conversation reached the limit of {max} transfers (maxTransfers)"),
         ));
     }
-    if let Some(ctx) = context_data {
-        if !ctx.is_object() {
-            return Err(Rejection::invalid("/contextData", "must be a JSON object"));
-        }
+    if context_data.is_some_and(|ctx| !ctx.is_object()) {
+        return Err(Rejection::invalid("/contextData", "must be a JSON object"));
+    }
+    let merged = tx.merged_attributes(context_data);
+    if context_data.is_some() {
         // The limit holds for what the conversation would carry, not just this request's part of it.
         let max_bytes = tx.dir().settings().max_context_bytes;
-        let mut merged = tx.conv.attributes.clone();
-        crate::evolve::merge_patch(&mut merged, ctx);
         if merged.to_string().len() > max_bytes {
             return Err(Rejection::invalid(
                 "/contextData",
@@ -112,10 +102,6 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
             .dir()
             .queue(queue_id)
             .ok_or_else(|| Rejection::invalid("/to/queueId", format!("unknown queue {queue_id}")))?;
-        let mut merged = tx.conv.attributes.clone();
-        if let Some(ctx) = context_data {
-            crate::evolve::merge_patch(&mut merged, ctx);
-        }
         let violations: Vec<crate::Violation> = tx
             .dir()
             .context_violations(queue_id, &merged)
