@@ -16,6 +16,10 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
     let mut out: Vec<&'static str> = Vec::new();
     let state = conv.state();
     let writes = actor.has_scope(Scope::ConversationsWrite) || actor.has_scope(Scope::ConversationsParticipate);
+    let consult = consult_in_progress(conv);
+    let customer = conv.customer();
+    let customer_connected = customer.is_some_and(|c| c.state == ParticipantState::Connected);
+    let held = customer_connected && customer.is_some_and(|c| c.held);
     for p in &conv.participants {
         let acts = actor.acts_for(p);
         if writes && acts {
@@ -27,7 +31,6 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
             if p.is_live() {
                 out.push("disconnect");
             }
-            let consult = consult_in_progress(conv);
             let consulting = consult.is_some_and(|(i, _)| i.id == p.id);
             let consulted = consult.is_some_and(|(_, t)| t.id == p.id);
             if matches!(p.purpose, Purpose::Agent | Purpose::Bot)
@@ -41,8 +44,6 @@ pub fn allowed_actions(conv: &Conversation, actor: &Actor, now: Timestamp) -> Ve
                 && p.state == ParticipantState::Connected
                 && conv.media_type == MediaType::Voice
             {
-                let held = conv.customer().is_some_and(|c| c.held && c.state == ParticipantState::Connected);
-                let customer_connected = conv.customer().is_some_and(|c| c.state == ParticipantState::Connected);
                 let any_consult = consult.is_some();
                 if customer_connected && !held {
                     out.push("hold");

@@ -126,14 +126,10 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
 /// A bot's own outcome code at handover: recorded as its wrap-up, `set`, never pending.
 fn bot_outcome(tx: &mut Tx, bot: &crate::model::Participant, input: &WrapupInput) -> Result<(), Rejection> {
     let code = input.code_id.as_deref().ok_or_else(|| Rejection::invalid("/wrapup/codeId", "is required"))?;
-    let name = super::check_code(bot, code, "/wrapup/codeId", tx.dir())
-        .map_err(|r| Rejection::CodeNotAllowed { refusals: vec![r] })?;
+    let name = wrapup::validate_code(tx, bot, code, "/wrapup/codeId")?;
     let mut w = crate::model::Wrapup::not_started(crate::model::AcwPolicy::None, None, None);
     w.status = crate::model::WrapupStatus::Set;
-    w.code_id = Some(code.to_string());
-    w.code_name = Some(name);
-    w.notes = input.notes.clone().apply(None);
-    w.tags = input.tags.clone().apply(None).unwrap_or_default();
+    wrapup::apply_fields(&mut w, input, Some(name));
     w.acw_started_at = Some(tx.at);
     w.acw_ended_at = Some(tx.at);
     w.set_by = Some(tx.actor().as_ref());

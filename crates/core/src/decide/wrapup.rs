@@ -18,11 +18,11 @@ fn wrapup_of(p: &Participant) -> Result<Wrapup, Rejection> {
 
 /// Validates a code for a participant: active, on its queue, never a system code by hand.
 /// System codes are never on the allowed list, so they are refused here too.
-fn validate_code(tx: &Tx, p: &Participant, code_id: &str, pointer: &str) -> Result<String, Rejection> {
+pub(super) fn validate_code(tx: &Tx, p: &Participant, code_id: &str, pointer: &str) -> Result<String, Rejection> {
     check_code(p, code_id, pointer, tx.dir()).map_err(|r: CodeRefusal| Rejection::CodeNotAllowed { refusals: vec![r] })
 }
 
-fn apply_fields(w: &mut Wrapup, input: &WrapupInput, code_name: Option<String>) {
+pub(super) fn apply_fields(w: &mut Wrapup, input: &WrapupInput, code_name: Option<String>) {
     if let Some(code) = &input.code_id {
         w.code_id = Some(code.clone());
         w.code_name = code_name;
