@@ -6,7 +6,7 @@ use crate::extract::{RawBody, WriteMeta, json};
 use crate::problem::ApiError;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -35,23 +35,34 @@ pub async fn run_config(
     command: ConfigCommand,
     created: bool,
 ) -> Result<Response, ApiError> {
+    let out = configure(app, caller, command, meta.expected_version(None)?, meta.idempotency(caller, body)).await?;
+    Ok(render(app, out, created))
+}
+
+/// Runs one configuration command for the caller; the outcome is left to the handler to render.
+pub async fn configure(
+    app: &AppState,
+    caller: &Caller,
+    command: ConfigCommand,
+    expected_version: Option<u64>,
+    idempotency: Option<switchboard_engine::IdempotencyKey>,
+) -> Result<ConfigOutcome, ApiError> {
     let req = ConfigRequest {
         org_id: caller.org_id.clone(),
         actor: caller.actor.clone(),
         command,
-        expected_version: meta.expected_version(None)?,
-        idempotency: meta.idempotency(caller, body),
+        expected_version,
+        idempotency,
     };
     let now = app.engine.now();
-    let out = app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
-    Ok(render(app, out, created))
+    app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))
 }
 
 pub fn render(app: &AppState, out: ConfigOutcome, created: bool) -> Response {
     let (value, version) = match &out {
         ConfigOutcome::Code(c) => (json!(c), Some(c.version)),
         ConfigOutcome::Queue(q) => (json!(q), Some(q.version)),
-        ConfigOutcome::User(u) => (json!(wire::UserView::new(u, app.engine.load_of(&u.id))), Some(u.version)),
+        ConfigOutcome::User(u) => (super::users::user_value(app, u), Some(u.version)),
         ConfigOutcome::Client(c) => (json!(wire::ClientView::new(c, None)), Some(c.version)),
         ConfigOutcome::Org(o) => (json!(o), Some(o.version)),
         ConfigOutcome::Webhook(w) => (super::webhooks::view(w), Some(w.version)),
@@ -61,7 +72,7 @@ pub fn render(app: &AppState, out: ConfigOutcome, created: bool) -> Response {
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let mut resp = (status, axum::Json(value)).into_response();
     if let Some(v) = version {
-        resp.headers_mut().insert(header::ETAG, HeaderValue::from_str(&format!("\"{v}\"")).expect("valid header"));
+        resp.headers_mut().insert(header::ETAG, super::conversations::etag(v));
     }
     resp
 }
@@ -70,7 +81,8 @@ pub fn org_of(app: &AppState, caller: &Caller) -> Result<std::sync::Arc<OrgConfi
     app.engine.org(&caller.org_id).ok_or_else(|| ApiError::not_found("organization", &caller.org_id))
 }
 
-fn listing(values: Vec<Value>) -> Response {
+/// A whole (unpaged) listing in the common envelope.
+pub(crate) fn listing<T: serde::Serialize>(values: Vec<T>) -> Response {
     axum::Json(json!({"entities": values, "nextCursor": null})).into_response()
 }
 

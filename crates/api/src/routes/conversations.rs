@@ -55,7 +55,7 @@ pub fn view_value(c: &Conversation, actor: &Actor, now: Timestamp) -> Value {
     serde_json::to_value(wire::ConversationView::new(c, actor, now)).unwrap_or(Value::Null)
 }
 
-fn etag(version: u64) -> HeaderValue {
+pub(crate) fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("a number is a valid header")
 }
 
@@ -372,14 +372,14 @@ async fn wrapup_codes(
     caller.require_any(&[Scope::ConversationsRead, Scope::ConversationsParticipate])?;
     let conv = visible(&app, &caller, &id).await?;
     let p = conv.participant(&pid).ok_or_else(|| ApiError::not_found("participant", &pid))?;
-    let org = app.engine.org(&caller.org_id).ok_or_else(|| ApiError::not_found("organization", &caller.org_id))?;
+    let org = super::config::org_of(&app, &caller)?;
     let loads = Default::default();
     let dir = switchboard_engine::orgs::Dir { org: &org, loads: &loads };
     let codes: Vec<Value> = switchboard_core::allowed_codes(p, &dir)
         .into_iter()
         .map(|c| json!({"id": c.id, "name": c.name, "description": c.description}))
         .collect();
-    Ok(axum::Json(json!({"entities": codes, "nextCursor": null})).into_response())
+    Ok(super::config::listing(codes))
 }
 
 async fn close(
@@ -474,7 +474,7 @@ async fn messages(State(app): State<AppState>, caller: Caller, Path(id): Path<St
     let now = app.engine.now();
     let msgs =
         app.engine.messages(&caller.org_id, &id).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
-    Ok(axum::Json(json!({"entities": msgs, "nextCursor": null})).into_response())
+    Ok(super::config::listing(msgs))
 }
 
 #[derive(Deserialize)]

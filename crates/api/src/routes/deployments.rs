@@ -40,7 +40,7 @@ async fn list(State(app): State<AppState>, caller: Caller) -> Result<Response, A
     caller.require(&[Scope::RoutingRead])?;
     let org = org_of(&app, &caller)?;
     let all: Vec<Value> = org.deployments.values().map(view).collect();
-    Ok(axum::Json(json!({"entities": all, "nextCursor": null})).into_response())
+    Ok(super::config::listing(all))
 }
 
 async fn read(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {

@@ -380,14 +380,14 @@ async fn stream_frames(
         let Some(next) = next else { return };
         match next {
             Ok(frame) if frame.ephemeral => {
-                if filter.wants(&frame) && tx.send(SseEvent::default().data(frame.json.clone())).await.is_err() {
+                if filter.wants(&frame) && tx.send(SseEvent::default().data(frame.json.as_str())).await.is_err() {
                     return;
                 }
             }
             Ok(frame) if frame.seq > last => {
                 last = frame.seq;
                 if filter.wants(&frame) {
-                    let event = SseEvent::default().id(frame.seq.to_string()).data(frame.json.clone());
+                    let event = SseEvent::default().id(frame.seq.to_string()).data(frame.json.as_str());
                     if tx.send(event).await.is_err() {
                         return;
                     }

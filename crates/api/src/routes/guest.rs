@@ -283,7 +283,7 @@ async fn guest_session(app: AppState, g: Guest, after: Option<u64>, mut socket: 
                     }
                     last = frame.seq;
                     let Ok(v) = serde_json::from_str::<Value>(&frame.json) else { continue };
-                    if let Ok(c) = serde_json::from_value::<Conversation>(v["conversation"].clone()) {
+                    if let Ok(c) = Conversation::deserialize(&v["conversation"]) {
                         conv = c;
                     }
                     let mut ended = false;

@@ -181,7 +181,9 @@ async fn metrics(State(app): State<AppState>) -> Response {
 }
 
 async fn openapi() -> Response {
-    axum::Json(crate::openapi::document()).into_response()
+    // Built once: the table is static.
+    static DOCUMENT: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(crate::openapi::document);
+    axum::Json(&*DOCUMENT).into_response()
 }
 
 async fn problem_page(Path(slug): Path<String>) -> Result<Response, ApiError> {

@@ -1,6 +1,6 @@
 //! `/v1/users`, `/v1/clients` and `me`: people, their routing status, and service clients.
 
-use super::config::{org_of, render, run_config};
+use super::config::{configure, org_of, render, run_config};
 use crate::AppState;
 use crate::auth::{Caller, hash_secret_async, new_secret};
 use crate::extract::{RawBody, WriteMeta, json};
@@ -13,7 +13,7 @@ use axum::routing::{get, put};
 use serde_json::{Value, json};
 use switchboard_core::config::Role;
 use switchboard_core::{ActorKind, Scope};
-use switchboard_engine::{ConfigCommand, ConfigOutcome, ConfigRequest, RoutingStatusRequest, UserSpec};
+use switchboard_engine::{ConfigCommand, ConfigOutcome, RoutingStatusRequest, UserSpec};
 use switchboard_wire as wire;
 
 pub fn routes() -> Router<AppState> {
@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/clients/me", get(client_me))
 }
 
-fn user_value(app: &AppState, u: &switchboard_core::config::User) -> Value {
+pub(crate) fn user_value(app: &AppState, u: &switchboard_core::config::User) -> Value {
     json!(wire::UserView::new(u, app.engine.load_of(&u.id)))
 }
 
@@ -34,7 +34,7 @@ async fn list_users(State(app): State<AppState>, caller: Caller) -> Result<Respo
     caller.require(&[Scope::RoutingRead])?;
     let org = org_of(&app, &caller)?;
     let users: Vec<Value> = org.users.values().map(|u| user_value(&app, u)).collect();
-    Ok(axum::Json(json!({"entities": users, "nextCursor": null})).into_response())
+    Ok(super::config::listing(users))
 }
 
 async fn get_user(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -143,15 +143,8 @@ async fn set_routing_status(
         wire::RoutingStatusValue::OnQueue => RoutingStatusRequest::OnQueue,
         wire::RoutingStatusValue::OffQueue => RoutingStatusRequest::OffQueue,
     };
-    let req = ConfigRequest {
-        org_id: caller.org_id.clone(),
-        actor: caller.actor.clone(),
-        command: ConfigCommand::SetRoutingStatus { user_id: id, status },
-        expected_version: meta.expected_version(None)?,
-        idempotency: meta.idempotency(&caller, &body),
-    };
-    let now = app.engine.now();
-    let out = app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let command = ConfigCommand::SetRoutingStatus { user_id: id, status };
+    let out = configure(&app, &caller, command, meta.expected_version(None)?, meta.idempotency(&caller, &body)).await?;
     let ConfigOutcome::User(u) = out else { return Err(ApiError::internal("unexpected outcome")) };
     let load = app.engine.load_of(&u.id);
     Ok(axum::Json(
@@ -164,7 +157,7 @@ async fn list_clients(State(app): State<AppState>, caller: Caller) -> Result<Res
     caller.require(&[Scope::Admin])?;
     let org = org_of(&app, &caller)?;
     let clients: Vec<Value> = org.clients.values().map(|c| json!(wire::ClientView::new(c, None))).collect();
-    Ok(axum::Json(json!({"entities": clients, "nextCursor": null})).into_response())
+    Ok(super::config::listing(clients))
 }
 
 async fn create_client(
@@ -187,15 +180,7 @@ async fn create_client(
     let secret_hash = hash_secret_async(secret.clone()).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let cmd = ConfigCommand::CreateClient { id, name: b.name, scopes: b.scopes, secret_hash };
-    let req = ConfigRequest {
-        org_id: caller.org_id.clone(),
-        actor: caller.actor.clone(),
-        command: cmd,
-        expected_version: None,
-        idempotency: meta.idempotency(&caller, &body),
-    };
-    let now = app.engine.now();
-    let out = app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let out = configure(&app, &caller, cmd, None, meta.idempotency(&caller, &body)).await?;
     let ConfigOutcome::Client(c) = out else { return Err(ApiError::internal("unexpected outcome")) };
     Ok((StatusCode::CREATED, axum::Json(json!(wire::ClientView::new(&c, Some(&secret))))).into_response())
 }

@@ -62,7 +62,7 @@ async fn list(State(app): State<AppState>, caller: Caller) -> Result<Response, A
     caller.require(&[Scope::WebhooksAdmin])?;
     let org = org_of(&app, &caller)?;
     let hooks: Vec<Value> = org.webhooks.values().map(view).collect();
-    Ok(axum::Json(json!({"entities": hooks, "nextCursor": null})).into_response())
+    Ok(super::config::listing(hooks))
 }
 
 async fn read(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
