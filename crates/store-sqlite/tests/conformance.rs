@@ -4,106 +4,20 @@
 use std::sync::Arc;
 
 use switchboard_store::conformance::{self, conversation, event, timer};
-use switchboard_store::{
-    CommitBatch, ConversationFilter, ConversationPage, ConversationRow, EntityRow, IdempotencyRow, Store, StoreResult,
-    StoredEvent, TimerRow,
-};
+use switchboard_store::{CommitBatch, ConversationFilter, IdempotencyRow, Store};
 use switchboard_store_sqlite::{MigrationReport, SqliteStore, latest_version, migrate};
 use tempfile::TempDir;
 
-/// A store in its own temporary directory, deleted when the store is dropped. Field order matters:
-/// the connections close before the directory is removed.
-struct TempStore {
-    store: SqliteStore,
-    _dir: TempDir,
-}
-
-impl TempStore {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(dir.path().join("switchboard.db")).expect("open store");
-        TempStore { store, _dir: dir }
-    }
-}
-
-impl Store for TempStore {
-    fn commit(&self, batch: &CommitBatch) -> StoreResult<()> {
-        self.store.commit(batch)
-    }
-    fn last_seq(&self) -> StoreResult<u64> {
-        self.store.last_seq()
-    }
-    fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
-        self.store.get_meta(key)
-    }
-    fn load_entities(&self) -> StoreResult<Vec<EntityRow>> {
-        self.store.load_entities()
-    }
-    fn load_open_conversations(&self) -> StoreResult<Vec<ConversationRow>> {
-        self.store.load_open_conversations()
-    }
-    fn load_timers(&self) -> StoreResult<Vec<TimerRow>> {
-        self.store.load_timers()
-    }
-    fn conversation(&self, org_id: &str, id: &str) -> StoreResult<Option<ConversationRow>> {
-        self.store.conversation(org_id, id)
-    }
-    fn list_conversations(&self, org_id: &str, filter: &ConversationFilter) -> StoreResult<ConversationPage> {
-        self.store.list_conversations(org_id, filter)
-    }
-    fn conversation_events(
-        &self,
-        org_id: &str,
-        conversation_id: &str,
-        after: u64,
-        event_type: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<StoredEvent>> {
-        self.store.conversation_events(org_id, conversation_id, after, event_type, limit)
-    }
-    fn events_after(&self, org_id: &str, after: u64, limit: usize) -> StoreResult<Vec<StoredEvent>> {
-        self.store.events_after(org_id, after, limit)
-    }
-    fn idempotency(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
-        self.store.idempotency(org_id, key)
-    }
-    fn counts(&self) -> StoreResult<(u64, u64)> {
-        self.store.counts()
-    }
-    fn pending_deliveries(&self) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
-        self.store.pending_deliveries()
-    }
-    fn deliveries(
-        &self,
-        o: &str,
-        w: &str,
-        after: u64,
-        limit: usize,
-    ) -> StoreResult<Vec<switchboard_store::DeliveryRow>> {
-        self.store.deliveries(o, w, after, limit)
-    }
-    fn delivery(&self, o: &str, id: &str) -> StoreResult<Option<switchboard_store::DeliveryRow>> {
-        self.store.delivery(o, id)
-    }
-    fn analytics_details(
-        &self,
-        o: &str,
-        q: &switchboard_store::DetailsQuery,
-    ) -> StoreResult<switchboard_store::DetailsPage> {
-        self.store.analytics_details(o, q)
-    }
-    fn analytics_aggregate(
-        &self,
-        o: &str,
-        q: &switchboard_store::AggregateQuery,
-    ) -> StoreResult<Vec<switchboard_store::AggregateCell>> {
-        self.store.analytics_aggregate(o, q)
-    }
+/// A store in its own temporary directory; bind both as `(_dir, store)` so the store closes first.
+fn temp_store() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("switchboard.db")).expect("open store");
+    (dir, store)
 }
 
 #[test]
 fn sqlite_store_passes_conformance() {
-    conformance::run_all(TempStore::new);
+    conformance::run_all(temp_store);
 }
 
 fn sample_batch() -> CommitBatch {
@@ -195,7 +109,7 @@ fn newer_schema_is_refused() {
 
 #[test]
 fn failed_batch_leaves_nothing_written() {
-    let store = TempStore::new();
+    let (_dir, store) = temp_store();
     let mut batch = sample_batch();
     // The second event reuses the first one's seq: the primary key rejects it after everything before
     // it in the transaction has been written.
@@ -211,12 +125,13 @@ fn failed_batch_leaves_nothing_written() {
 
     // The writer is usable again after the rollback.
     store.commit(&sample_batch()).unwrap();
-    assert_sample(&store.store);
+    assert_sample(&store);
 }
 
 #[test]
 fn readers_run_alongside_the_writer() {
-    let store = Arc::new(TempStore::new());
+    let (_dir, store) = temp_store();
+    let store = Arc::new(store);
     let writer = {
         let store = Arc::clone(&store);
         std::thread::spawn(move || {

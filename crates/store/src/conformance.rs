@@ -28,8 +28,9 @@ use crate::{CommitBatch, ConversationFilter, ConversationRow, EntityRow, Store, 
 /// One conformance check: panics if the (fresh, empty) store deviates.
 pub type Check = fn(&dyn Store);
 
-/// Runs every check, each against a store fresh from `make`.
-pub fn run_all<S: Store>(make: impl Fn() -> S) {
+/// Runs every check, each against a store fresh from `make`, which also returns what must outlive the
+/// store (a temporary directory, say); the store is dropped first.
+pub fn run_all<G, S: Store>(make: impl Fn() -> (G, S)) {
     let checks: &[(&str, Check)] = &[
         ("empty_store", empty_store),
         ("empty_batch_commits", empty_batch_commits),
@@ -62,7 +63,7 @@ pub fn run_all<S: Store>(make: impl Fn() -> S) {
         ("aggregate_rejects_bad_queries", aggregate_rejects_bad_queries),
     ];
     for (name, check) in checks {
-        let store = make();
+        let (_guard, store) = make();
         // The name goes to stderr so a failure says which check broke (the test harness shows it).
         eprintln!("conformance: {name}");
         check(&store);

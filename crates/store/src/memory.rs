@@ -270,6 +270,6 @@ mod tests {
 
     #[test]
     fn memory_store_passes_conformance() {
-        conformance::run_all(MemoryStore::new);
+        conformance::run_all(|| ((), MemoryStore::new()));
     }
 }
