@@ -83,12 +83,24 @@ pub(crate) fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Strin
         .map_err(read_err("read meta"))
 }
 
+/// Every row a parameterless query returns, mapped by `f`.
+fn all_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    what: &'static str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_map([], f).and_then(Iterator::collect))
+        .map_err(read_err(what))
+}
+
 pub(crate) fn load_entities(conn: &Connection) -> StoreResult<Vec<EntityRow>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT org_id, kind, id, version, doc FROM entities ORDER BY org_id, kind, id")
-        .map_err(read_err("prepare entity load"))?;
-    let rows = stmt
-        .query_map([], |row| {
+    all_rows(
+        conn,
+        "SELECT org_id, kind, id, version, doc FROM entities ORDER BY org_id, kind, id",
+        "load entities",
+        |row| {
             Ok(EntityRow {
                 org_id: row.get(0)?,
                 kind: row.get(1)?,
@@ -96,45 +108,30 @@ pub(crate) fn load_entities(conn: &Connection) -> StoreResult<Vec<EntityRow>> {
                 version: get_u64(row, 3)?,
                 doc: row.get(4)?,
             })
-        })
-        .and_then(Iterator::collect)
-        .map_err(read_err("load entities"))?;
-    Ok(rows)
+        },
+    )
 }
 
 pub(crate) fn load_open_conversations(conn: &Connection) -> StoreResult<Vec<ConversationRow>> {
     // The literal `state != 'closed'` matches the partial index's condition, which is what lets SQLite
     // use it; a bound parameter would not.
     let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.state != 'closed' ORDER BY c.pos");
-    let mut stmt = conn.prepare_cached(&sql).map_err(read_err("prepare open conversations load"))?;
-    let rows = stmt
-        .query_map([], |row| conversation_row(row).map(|(_, c)| c))
-        .and_then(Iterator::collect)
-        .map_err(read_err("load open conversations"))?;
-    Ok(rows)
+    all_rows(conn, &sql, "load open conversations", |row| conversation_row(row).map(|(_, c)| c))
 }
 
 pub(crate) fn load_timers(conn: &Connection) -> StoreResult<Vec<TimerRow>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT org_id, conversation_id, key, due_at_ms, ord, body FROM timers
-             ORDER BY due_at_ms, ord, conversation_id, key",
-        )
-        .map_err(read_err("prepare timer load"))?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok(TimerRow {
-                org_id: row.get(0)?,
-                conversation_id: row.get(1)?,
-                key: row.get(2)?,
-                due_at_ms: row.get(3)?,
-                ord: get_u64(row, 4)?,
-                body: row.get(5)?,
-            })
+    let sql = "SELECT org_id, conversation_id, key, due_at_ms, ord, body FROM timers
+               ORDER BY due_at_ms, ord, conversation_id, key";
+    all_rows(conn, sql, "load timers", |row| {
+        Ok(TimerRow {
+            org_id: row.get(0)?,
+            conversation_id: row.get(1)?,
+            key: row.get(2)?,
+            due_at_ms: row.get(3)?,
+            ord: get_u64(row, 4)?,
+            body: row.get(5)?,
         })
-        .and_then(Iterator::collect)
-        .map_err(read_err("load timers"))?;
-    Ok(rows)
+    })
 }
 
 pub(crate) fn conversation(conn: &Connection, org_id: &str, id: &str) -> StoreResult<Option<ConversationRow>> {
@@ -294,9 +291,8 @@ fn delivery_row(row: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
 }
 
 pub(crate) fn pending_deliveries(conn: &Connection) -> StoreResult<Vec<DeliveryRow>> {
-    conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY seq, id"))
-        .and_then(|mut stmt| stmt.query_map([], delivery_row).and_then(Iterator::collect))
-        .map_err(read_err("read pending deliveries"))
+    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY seq, id");
+    all_rows(conn, &sql, "read pending deliveries", delivery_row)
 }
 
 pub(crate) fn deliveries(
