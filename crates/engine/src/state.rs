@@ -188,9 +188,20 @@ impl State {
         }
         self.stage_deliveries(org_id, first, now);
         let bodies: Vec<&str> = self.batch.events[first..].iter().map(|e| e.body.as_str()).collect();
-        // Refs only grow: send the store just the new ones (most commands add none).
-        let old_refs = old.map(refs_of).unwrap_or_default();
-        let refs: Vec<String> = refs_of(&conv).into_iter().filter(|r| !old_refs.contains(r)).collect();
+        // Analytics are true at commit: derived from the snapshot and written in the same batch — as a
+        // diff against the facts before the command, since most commands complete a metric or two.
+        let media_type = json_str(&conv.media_type);
+        let mut analytics = analytics_row(org_id, &conv, state_name(&conv), &media_type);
+        let before = old.map(|o| analytics_row(org_id, o, state_name(o), &media_type));
+        debug_assert!(refs_of(&conv).iter().all(|r| analytics.keys.contains(r)), "refs are analytics keys");
+        // The listing refs are the analytics keys without the codes (see `refs_of`), and refs only grow:
+        // send the store just the new ones (most commands add none).
+        let refs: Vec<String> = analytics
+            .keys
+            .iter()
+            .filter(|k| !k.starts_with("code:") && before.as_ref().is_none_or(|b| !b.keys.contains(k)))
+            .cloned()
+            .collect();
         let row = conversation_row(org_id, &conv, refs);
         self.frames.push(FramePart {
             org_id: org_id.to_string(),
@@ -201,10 +212,6 @@ impl State {
             events: format!("[{}]", bodies.join(",")),
             conversation: row.doc.clone(),
         });
-        // Analytics are true at commit: derived from the snapshot and written in the same batch — as a
-        // diff against the facts before the command, since most commands complete a metric or two.
-        let mut analytics = analytics_row(org_id, &conv, &row.state, &row.media_type);
-        let before = old.map(|o| analytics_row(org_id, o, state_name(o), &row.media_type));
         let unchanged = before
             .as_ref()
             .is_some_and(|b| b.state == analytics.state && b.keys == analytics.keys && b.metrics == analytics.metrics);
@@ -616,7 +623,7 @@ pub fn conversation_row(org_id: &str, conv: &Conversation, refs: Vec<String>) ->
     }
 }
 
-/// The analytics of a conversation as stored: details document, filter keys, metric facts.
+/// The analytics of a conversation as stored: filter keys and metric facts.
 pub fn analytics_row(
     org_id: &str,
     conv: &Conversation,
@@ -650,7 +657,7 @@ pub fn analytics_row(
     }
 }
 
-/// Listing keys of a conversation: its queues and users.
+/// The listing refs of a conversation: its queues and users (the analytics keys without the codes).
 pub fn refs_of(c: &Conversation) -> Vec<String> {
     let mut refs: Vec<String> = Vec::new();
     for p in &c.participants {
