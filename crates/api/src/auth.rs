@@ -1,5 +1,5 @@
-//! Authentication: signed bearer tokens (HMAC-SHA256), Argon2id secrets, the `Caller` extractor, and
-//! the one place that checks scopes.
+//! Authentication: signed access and refresh tokens (HMAC-SHA256), Argon2id secrets, the `Caller`
+//! extractor (signature, expiry, revocation, current roles), and the one place that checks scopes.
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -14,6 +14,8 @@ use switchboard_core::{Actor, ActorKind, Scope, Scopes};
 
 type HmacSha256 = Hmac<Sha256>;
 const TOKEN_PREFIX: &str = "sb1";
+/// Refresh tokens are signed under another prefix: one can never pass for the other.
+const REFRESH_PREFIX: &str = "sbr1";
 
 #[derive(Serialize, Deserialize)]
 struct Claims {
@@ -34,6 +36,35 @@ struct Claims {
     /// guests: the messaging deployment the session came through
     #[serde(default, skip_serializing_if = "Option::is_none")]
     d: Option<String>,
+    /// token id (revocation of this one token)
+    #[serde(default)]
+    j: String,
+    /// the refresh-token family the token came from (revoking the family revokes it)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+}
+
+/// What a refresh token says: a family (session), its generation, and whose it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    #[serde(rename = "o")]
+    pub org_id: String,
+    #[serde(rename = "u")]
+    pub user_id: String,
+    #[serde(rename = "sid")]
+    pub session_id: String,
+    #[serde(rename = "g")]
+    pub generation: u64,
+}
+
+/// A verified access token: who, in which org, and the ids revocation works on.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub org_id: String,
+    pub actor: Actor,
+    pub token_id: String,
+    pub session_id: Option<String>,
+    pub expires_at_unix: i64,
 }
 
 /// What a guest token says: one conversation, reached through one deployment (if any).
@@ -62,7 +93,8 @@ impl TokenSigner {
         hex(&mac.finalize().into_bytes())
     }
 
-    pub fn issue(&self, org_id: &str, actor: &Actor, expires_at_unix: i64) -> String {
+    /// An access token; `session_id` ties it to a refresh-token family.
+    pub fn issue(&self, org_id: &str, actor: &Actor, expires_at_unix: i64, session_id: Option<&str>) -> String {
         let claims = Claims {
             o: org_id.to_string(),
             k: if actor.kind == ActorKind::User { "u" } else { "c" }.into(),
@@ -72,8 +104,18 @@ impl TokenSigner {
             x: expires_at_unix,
             c: None,
             d: None,
+            j: uuid::Uuid::new_v4().simple().to_string(),
+            sid: session_id.map(str::to_string),
         };
-        self.sign(&claims)
+        self.sign(TOKEN_PREFIX, &claims)
+    }
+
+    pub fn issue_refresh(&self, claims: &RefreshClaims) -> String {
+        self.sign(REFRESH_PREFIX, claims)
+    }
+
+    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, &'static str> {
+        self.open(REFRESH_PREFIX, token).ok_or("the refresh token is malformed or not signed by this server")
     }
 
     /// A guest token: reaches one conversation through the guest channel only.
@@ -87,8 +129,10 @@ impl TokenSigner {
             x: expires_at_unix,
             c: Some(g.conversation_id.clone()),
             d: g.deployment_id.clone(),
+            j: String::new(),
+            sid: None,
         };
-        self.sign(&claims)
+        self.sign(TOKEN_PREFIX, &claims)
     }
 
     /// Checks a guest token.
@@ -102,33 +146,47 @@ impl TokenSigner {
         }
     }
 
-    fn sign(&self, claims: &Claims) -> String {
-        let payload = format!("{TOKEN_PREFIX}.{}", hex(&serde_json::to_vec(&claims).expect("claims serialize")));
+    fn sign<T: Serialize>(&self, prefix: &str, claims: &T) -> String {
+        let payload = format!("{prefix}.{}", hex(&serde_json::to_vec(claims).expect("claims serialize")));
         let sig = self.mac(&payload);
         format!("{payload}.{sig}")
     }
 
-    /// Checks signature and expiry; returns the org and the actor. Guest tokens are refused here: they
-    /// only work on the guest channel.
-    pub fn verify(&self, token: &str, now_unix: i64) -> Result<(String, Actor), &'static str> {
+    /// The claims of a token signed under `prefix` by this key, or `None`.
+    fn open<T: serde::de::DeserializeOwned>(&self, prefix: &str, token: &str) -> Option<T> {
+        let (payload, sig) = token.rsplit_once('.')?;
+        let body = payload.strip_prefix(prefix)?.strip_prefix('.')?;
+        if !constant_time_eq(self.mac(payload).as_bytes(), sig.as_bytes()) {
+            return None;
+        }
+        serde_json::from_slice(&unhex(body)?).ok()
+    }
+
+    /// Checks signature and expiry of an access token. Guest tokens are refused here: they only work on
+    /// the guest channel.
+    pub fn verify(&self, token: &str, now_unix: i64) -> Result<AccessToken, &'static str> {
         let c = self.claims(token, now_unix)?;
         let kind = match c.k.as_str() {
             "u" => ActorKind::User,
             "c" => ActorKind::Client,
             _ => return Err("guest tokens only work on the guest channel (/v1/guest/ws)"),
         };
-        Ok((c.o, Actor { kind, id: c.s, roles: c.roles, scopes: Scopes(c.sc) }))
+        Ok(AccessToken {
+            org_id: c.o,
+            actor: Actor { kind, id: c.s, roles: c.roles, scopes: Scopes(c.sc) },
+            token_id: c.j,
+            session_id: c.sid,
+            expires_at_unix: c.x,
+        })
     }
 
     fn claims(&self, token: &str, now_unix: i64) -> Result<Claims, &'static str> {
         let (payload, sig) = token.rsplit_once('.').ok_or("the token is malformed")?;
-        let body = payload.strip_prefix("sb1.").ok_or("the token is malformed")?;
-        let expected = self.mac(payload);
-        if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
-            return Err("the token signature is invalid");
+        payload.strip_prefix("sb1.").ok_or("the token is malformed")?;
+        if !constant_time_eq(self.mac(payload).as_bytes(), sig.as_bytes()) {
+            return Err("the token signature is invalid (not issued by this server)");
         }
-        let bytes = unhex(body).ok_or("the token is malformed")?;
-        let c: Claims = serde_json::from_slice(&bytes).map_err(|_| "the token is malformed")?;
+        let c: Claims = self.open(TOKEN_PREFIX, token).ok_or("the token is malformed")?;
         if c.x <= now_unix {
             return Err("the token has expired");
         }
@@ -184,6 +242,8 @@ pub struct Caller {
     pub actor: Actor,
     /// The bootstrap admin client (may move the manual clock and create orgs).
     pub bootstrap: bool,
+    /// The request's `X-Request-Id`, for the audit trail.
+    pub request_id: Option<String>,
 }
 
 impl Caller {
@@ -194,6 +254,14 @@ impl Caller {
             return Ok(());
         }
         Err(forbidden(&missing))
+    }
+
+    /// The one role check (for what only a role may do, e.g. make admins): 403 naming the role.
+    pub fn require_role(&self, role: Role, scope: Scope) -> Result<(), ApiError> {
+        if self.actor.roles.contains(&role) || self.actor.has_scope(scope) {
+            return Ok(());
+        }
+        Err(forbidden(&[scope]).with("missingRole", role))
     }
 
     /// Passes when the caller holds any one of `options`.
@@ -212,6 +280,79 @@ impl Caller {
     pub fn sees_all_conversations(&self) -> bool {
         self.actor.kind != ActorKind::User || self.actor.is_supervisor_or_admin()
     }
+
+    /// Who made a write that is not a conversation or configuration command.
+    pub fn attribution(&self) -> switchboard_engine::Attribution {
+        switchboard_engine::Attribution {
+            org_id: self.org_id.clone(),
+            actor: self.actor.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The request id the `request_id` middleware assigned.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// A bearer token the rate-limit middleware already verified (so it is checked once per request).
+#[derive(Clone, Debug)]
+pub struct Verified(pub AccessToken);
+
+/// Checks the request's bearer token: present, well-formed, signed by this server, not expired, not
+/// revoked. Every failure is a 401 `invalid_token` saying which.
+pub fn authenticate(app: &AppState, headers: &axum::http::HeaderMap) -> Result<AccessToken, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
+    let value = header.to_str().map_err(|_| ApiError::invalid_token("the Authorization header is not text"))?;
+    let token = parse_bearer(value).ok_or_else(|| ApiError::invalid_token("use Authorization: Bearer <token>"))?;
+    let now = switchboard_engine::wall_clock_ms() / 1000;
+    let t = app.signer.verify(token, now).map_err(ApiError::invalid_token)?;
+    let revoked = |id: &str| !id.is_empty() && app.engine.is_revoked(id);
+    if revoked(&t.token_id) || t.session_id.as_deref().is_some_and(revoked) {
+        return Err(ApiError::invalid_token("the token was revoked"));
+    }
+    Ok(t)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let t = match parts.extensions.get::<Verified>() {
+            Some(v) => v.0.clone(),
+            None => authenticate(app, &parts.headers)?,
+        };
+        let org = app
+            .engine
+            .org(&t.org_id)
+            .ok_or_else(|| ApiError::invalid_token("the token's organization does not exist"))?;
+        // Roles and scopes as they are now, not as they were at login: a demoted user or a narrowed
+        // client loses the rights at once.
+        let actor = match t.actor.kind {
+            ActorKind::User => {
+                let u = org
+                    .users
+                    .get(&t.actor.id)
+                    .ok_or_else(|| ApiError::invalid_token("the token's user no longer exists"))?;
+                Actor::user(u.id.clone(), u.roles.clone())
+            }
+            _ => {
+                let c = org
+                    .clients
+                    .get(&t.actor.id)
+                    .ok_or_else(|| ApiError::invalid_token("the token's client no longer exists"))?;
+                let granted: Vec<Scope> = c.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+                let still: Vec<Scope> =
+                    t.actor.scopes.list().into_iter().filter(|s| Scopes::of(&granted).contains(*s)).collect();
+                Actor::client(c.id.clone(), Scopes::of(&still))
+            }
+        };
+        let bootstrap = actor.kind == ActorKind::Client && app.config.bootstrap_client_id.as_deref() == Some(&actor.id);
+        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+        Ok(Caller { org_id: t.org_id, actor, bootstrap, request_id })
+    }
 }
 
 fn names(scopes: &[Scope]) -> Vec<&'static str> {
@@ -221,26 +362,6 @@ fn names(scopes: &[Scope]) -> Vec<&'static str> {
 fn forbidden(missing: &[Scope]) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "missing_scopes", format!("missing scopes: {}", names(missing).join(", ")))
         .with("missingScopes", names(missing))
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
-        let value = header.to_str().map_err(|_| ApiError::unauthorized("the Authorization header is not text"))?;
-        let token = parse_bearer(value).ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <token>"))?;
-        let now = switchboard_engine::wall_clock_ms() / 1000;
-        let (org_id, actor) = app.signer.verify(token, now).map_err(ApiError::unauthorized)?;
-        if app.engine.org(&org_id).is_none() {
-            return Err(ApiError::unauthorized("the token's organization does not exist"));
-        }
-        let bootstrap = actor.kind == ActorKind::Client && app.config.bootstrap_client_id.as_deref() == Some(&actor.id);
-        Ok(Caller { org_id, actor, bootstrap })
-    }
 }
 
 /// `Bearer <token>`, scheme case-insensitive, one token of visible ASCII.
@@ -262,10 +383,19 @@ mod tests {
     fn tokens_verify_and_expire() {
         let s = TokenSigner::new(b"k".to_vec());
         let actor = Actor::user("u1", vec![Role::Agent]);
-        let t = s.issue("org", &actor, 100);
-        let (org, back) = s.verify(&t, 99).unwrap();
-        assert_eq!(org, "org");
-        assert_eq!(back, actor);
+        let t = s.issue("org", &actor, 100, Some("family"));
+        let back = s.verify(&t, 99).unwrap();
+        assert_eq!(back.org_id, "org");
+        assert_eq!(back.actor, actor);
+        assert_eq!(back.session_id.as_deref(), Some("family"));
+        assert_eq!(back.token_id.len(), 32, "every access token has its own id");
+        assert_ne!(s.verify(&s.issue("org", &actor, 100, None), 1).unwrap().token_id, back.token_id);
+        let refresh = RefreshClaims { org_id: "org".into(), user_id: "u1".into(), session_id: "f".into(), generation: 3 };
+        let r = s.issue_refresh(&refresh);
+        assert_eq!(s.verify_refresh(&r).unwrap(), refresh);
+        assert!(s.verify(&r, 1).is_err(), "a refresh token is no access token");
+        assert!(s.verify_refresh(&t).is_err(), "an access token is no refresh token");
+        assert!(TokenSigner::new(b"other".to_vec()).verify_refresh(&r).is_err());
         assert_eq!(s.verify(&t, 100).unwrap_err(), "the token has expired");
         let claims = GuestClaims {
             org_id: "org".into(),
@@ -278,7 +408,7 @@ mod tests {
         assert!(s.verify(&guest, 1).is_err(), "a guest token is no API token");
         assert!(s.verify_guest(&t, 1).is_err(), "an API token is no guest token");
         let other = TokenSigner::new(b"other".to_vec());
-        assert_eq!(other.verify(&t, 1).unwrap_err(), "the token signature is invalid");
+        assert_eq!(other.verify(&t, 1).unwrap_err(), "the token signature is invalid (not issued by this server)");
         let mut tampered = t.clone();
         tampered.replace_range(5..6, if &t[5..6] == "a" { "b" } else { "a" });
         assert!(s.verify(&tampered, 1).is_err());

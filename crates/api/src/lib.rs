@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod extract;
+pub mod limits;
+pub mod middleware;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -10,7 +12,7 @@ pub mod routes;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,9 +25,31 @@ pub struct ApiConfig {
     pub bootstrap_client_id: Option<String>,
     pub token_ttl_secs: i64,
     pub password_grant: bool,
+    /// Refresh-token families expire after this long without a refresh.
+    pub refresh_ttl_secs: i64,
+    /// Authorization codes expire this long after the login page issued them.
+    pub code_ttl_secs: i64,
     pub max_body_bytes: usize,
     /// Guest sessions per client address per minute.
     pub guest_sessions_per_minute: u32,
+    pub rate: RateBudgets,
+}
+
+/// Requests per minute (0 = unlimited).
+#[derive(Clone, Debug)]
+pub struct RateBudgets {
+    /// Per caller identity (org, kind, id) holding a valid token.
+    pub per_identity: u32,
+    /// Per client address, for requests without a valid token.
+    pub per_address: u32,
+    /// Per client address on `/oauth/*` (password guessing).
+    pub oauth_per_address: u32,
+}
+
+impl Default for RateBudgets {
+    fn default() -> Self {
+        RateBudgets { per_identity: 6_000, per_address: 600, oauth_per_address: 60 }
+    }
 }
 
 impl Default for ApiConfig {
@@ -34,8 +58,11 @@ impl Default for ApiConfig {
             bootstrap_client_id: None,
             token_ttl_secs: 3600,
             password_grant: true,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            code_ttl_secs: 60,
             max_body_bytes: 256 * 1024,
             guest_sessions_per_minute: 30,
+            rate: RateBudgets::default(),
         }
     }
 }
@@ -53,6 +80,20 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
     pub guest_limiter: Arc<routes::guest::GuestLimiter>,
+    pub limits: Arc<middleware::Limits>,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, signer: TokenSigner, config: ApiConfig) -> Self {
+        AppState {
+            engine,
+            signer,
+            guest_limiter: Arc::new(routes::guest::GuestLimiter::new(config.guest_sessions_per_minute)),
+            limits: Arc::new(middleware::Limits::new(&config.rate)),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -60,6 +101,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::ops::routes())
         .merge(routes::token::routes())
+        .merge(routes::authorize::routes())
+        .merge(routes::audit::routes())
         .merge(routes::conversations::routes())
         .merge(routes::events::routes())
         .merge(routes::analytics::routes())
@@ -72,7 +115,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
+        .layer(axum::middleware::from_fn(middleware::request_id))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
 }
 

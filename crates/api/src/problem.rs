@@ -12,11 +12,19 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub extra: Map<String, Value>,
+    /// Headers the answer carries besides the problem (Retry-After, WWW-Authenticate, RateLimit-*).
+    pub headers: axum::http::HeaderMap,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, detail: detail.into(), extra: Map::new() }
+        ApiError { status, code, detail: detail.into(), extra: Map::new(), headers: Default::default() }
+    }
+    pub fn header(mut self, name: &'static str, value: impl TryInto<HeaderValue>) -> Self {
+        if let Ok(v) = value.try_into() {
+            self.headers.insert(name, v);
+        }
+        self
     }
     pub fn with(mut self, key: &str, value: impl serde::Serialize) -> Self {
         self.extra.insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
@@ -27,6 +35,20 @@ impl ApiError {
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+    /// RFC 6750 §3: a presented bearer token that does not work, with an OAuth error code.
+    pub fn invalid_token(detail: &str) -> Self {
+        let code = match detail {
+            d if d.contains("expired") => "token_expired",
+            d if d.contains("revoked") => "token_revoked",
+            _ => "unauthorized",
+        };
+        // Quotes would end the quoted string of the header; descriptions are ours and have none.
+        let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", detail.replace('"', "'"));
+        ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+            .with("error", "invalid_token")
+            .with("error_description", detail)
+            .header("www-authenticate", challenge)
     }
     pub fn not_found(what: &str, id: &str) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} {id} does not exist"))
@@ -56,6 +78,11 @@ impl ApiError {
                 "unavailable",
                 "the engine is not accepting writes right now",
             ),
+            EngineError::Auth { error, description } => {
+                ApiError::new(StatusCode::BAD_REQUEST, error, &description)
+                    .with("error", error)
+                    .with("error_description", description)
+            }
             e @ (EngineError::Store(_) | EngineError::Decode(_)) => ApiError::internal(e),
         }
     }
@@ -162,6 +189,7 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        resp.headers_mut().extend(self.headers);
         resp
     }
 }

@@ -89,6 +89,7 @@ pub async fn seed_if_empty(engine: &Engine, org: &str) -> anyhow::Result<Vec<Str
             .await?;
     }
     let client = ConfigCommand::CreateClient {
+        redirect_uris: vec![],
         id: DEMO_CLIENT_ID.into(),
         name: "Demo gateway".into(),
         scopes: ["conversations:read", "conversations:write", "conversations:close", "wrapup:write", "routing:read"]

@@ -5,7 +5,7 @@ use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use switchboard_api::{ApiConfig, AppState, Metrics, TokenSigner, auth};
+use switchboard_api::{ApiConfig, AppState, RateBudgets, TokenSigner, auth};
 use switchboard_engine::{Clock, ConfigCommand, Engine, EngineOptions, InProcessBus, ManualClock, SystemClock};
 use switchboard_store::{CommitBatch, Store};
 use switchboard_store_sqlite::SqliteStore;
@@ -29,6 +29,7 @@ pub struct ServeConfig {
     pub allow_private_webhooks: bool,
     /// Guest (web messaging) sessions one address may open per minute.
     pub guest_sessions_per_minute: u32,
+    pub rate: RateBudgets,
 }
 
 impl ServeConfig {
@@ -45,6 +46,7 @@ impl ServeConfig {
             bus_capacity: 4096,
             allow_private_webhooks: false,
             guest_sessions_per_minute: 30,
+            rate: RateBudgets::default(),
         }
     }
 }
@@ -131,6 +133,7 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
             ));
         }
         let cmd = ConfigCommand::CreateClient {
+            redirect_uris: vec![],
             id: config.admin_client_id.clone(),
             name: "Bootstrap admin".into(),
             scopes: vec!["admin".into()],
@@ -141,20 +144,15 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     if config.demo {
         notes.extend(crate::demo::seed_if_empty(&engine, &default_org).await?);
     }
-    let guest_limiter = Arc::new(switchboard_api::routes::guest::GuestLimiter::new(config.guest_sessions_per_minute));
-    let state = AppState {
-        engine: engine.clone(),
-        signer: TokenSigner::new(token_key.into_bytes()),
-        config: Arc::new(ApiConfig {
-            bootstrap_client_id: Some(config.admin_client_id.clone()),
-            token_ttl_secs: config.token_ttl_secs,
-            password_grant: config.password_grant,
-            guest_sessions_per_minute: config.guest_sessions_per_minute,
-            ..ApiConfig::default()
-        }),
-        metrics: Arc::new(Metrics::default()),
-        guest_limiter,
+    let api = ApiConfig {
+        bootstrap_client_id: Some(config.admin_client_id.clone()),
+        token_ttl_secs: config.token_ttl_secs,
+        password_grant: config.password_grant,
+        guest_sessions_per_minute: config.guest_sessions_per_minute,
+        rate: config.rate.clone(),
+        ..ApiConfig::default()
     };
+    let state = AppState::new(engine.clone(), TokenSigner::new(token_key.into_bytes()), api);
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?,

@@ -281,6 +281,9 @@ pub struct Client {
     pub name: String,
     pub secret_hash: String,
     pub scopes: Vec<String>,
+    /// Where the authorization-code flow may send a browser back (exact match).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
     pub created_at: crate::Timestamp,
     pub version: u64,
 }

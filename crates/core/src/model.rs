@@ -139,6 +139,17 @@ pub enum ActorKind {
     System,
 }
 
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::Client => "client",
+            ActorKind::Guest => "guest",
+            ActorKind::System => "system",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Amendment {

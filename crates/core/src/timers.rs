@@ -20,6 +20,15 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// The timer's name as the audit trail records it (`timer.<name>`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            TimerKind::Alerting { .. } => "alertingTimeout",
+            TimerKind::WrapupDeadline { .. } => "wrapupDeadline",
+            TimerKind::Inactivity => "inactivity",
+        }
+    }
+
     /// A stable key, unique within a conversation.
     pub fn key(&self) -> String {
         match self {

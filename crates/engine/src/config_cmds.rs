@@ -297,14 +297,15 @@ impl State {
                 self.stage_entity(org_id, "org", org_id, version, &settings);
                 ConfigOutcome::Org(settings)
             }
-            ConfigCommand::CreateClient { id, name, scopes, secret_hash } => {
+            ConfigCommand::CreateClient { id, name, scopes, secret_hash, redirect_uris } => {
                 if self.orgs.values().any(|o| o.clients.contains_key(&id)) {
                     return Err(conflict("already_exists", &format!("client {id} exists")));
                 }
                 if name.trim().is_empty() {
                     return Err(EngineError::rejected(Rejection::invalid("/name", "must not be empty")));
                 }
-                let client = Client { id: id.clone(), name, secret_hash, scopes, created_at: now, version: 1 };
+                let client =
+                    Client { id: id.clone(), name, secret_hash, scopes, redirect_uris, created_at: now, version: 1 };
                 org.clients.insert(id.clone(), client.clone());
                 self.stage_entity(org_id, "client", &id, 1, &client);
                 ConfigOutcome::Client(client)

@@ -16,6 +16,9 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("stored data could not be decoded: {0}")]
     Decode(String),
+    /// An OAuth grant refused (RFC 6749 error code and a sentence for people).
+    #[error("{error}: {description}")]
+    Auth { error: &'static str, description: String },
     #[error("the engine is shutting down")]
     Unavailable,
 }

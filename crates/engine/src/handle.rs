@@ -6,8 +6,9 @@ use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::orgs::OrgConfig;
 use crate::requests::{
-    ClockOutcome, ConfigCommand, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest,
+    Attribution, ClockOutcome, ConfigCommand, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest,
 };
+use crate::sessions::{AuthOutcome, AuthRequest};
 use crate::state::State;
 use crate::view::View;
 use crate::worker::{self, Msg};
@@ -124,21 +125,42 @@ impl Engine {
             command,
             expected_version: None,
             idempotency: None,
+            request_id: None,
         })
         .await
     }
 
+    /// An OAuth state change (session, code, revocation), durable before it answers.
+    pub async fn authorize(&self, req: AuthRequest) -> Result<AuthOutcome, EngineError> {
+        self.call(|tx| Msg::Auth(Box::new(req), tx)).await
+    }
+
+    /// Whether a token id or session id is revoked (as of the last durable batch).
+    pub fn is_revoked(&self, id: &str) -> bool {
+        self.view.read().expect("view lock").revoked.get(id).is_some_and(|until| *until > crate::wall_clock_ms())
+    }
+
+    /// The audit trail of an org.
+    pub async fn audit(
+        &self,
+        org_id: &str,
+        q: switchboard_store::AuditQuery,
+    ) -> Result<Vec<(u64, switchboard_store::AuditRow)>, EngineError> {
+        let org_id = org_id.to_string();
+        self.blocking(move |s| Ok(s.audit(&org_id, &q)?)).await
+    }
+
     /// Moves a manual clock and returns once every due timer (and what it caused) has committed.
-    pub async fn advance_clock(&self, ms: i64) -> Result<ClockOutcome, EngineError> {
-        let out = self.call(|tx| Msg::AdvanceClock(ms, tx)).await;
+    pub async fn advance_clock(&self, ms: i64, by: Attribution) -> Result<ClockOutcome, EngineError> {
+        let out = self.call(|tx| Msg::AdvanceClock(ms, by, tx)).await;
         self.wake.notify_one();
         out
     }
 
     /// Queues a webhook delivery again.
-    pub async fn redeliver(&self, org_id: &str, delivery_id: &str) -> Result<DeliveryRow, EngineError> {
-        let (org_id, delivery_id) = (org_id.to_string(), delivery_id.to_string());
-        self.call(|reply| Msg::Redeliver { org_id, delivery_id, reply }).await
+    pub async fn redeliver(&self, by: Attribution, delivery_id: &str) -> Result<DeliveryRow, EngineError> {
+        let delivery_id = delivery_id.to_string();
+        self.call(|reply| Msg::Redeliver { by, delivery_id, reply }).await
     }
 
     /// One webhook's deliveries after `after` (seq), oldest first.

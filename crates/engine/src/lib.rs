@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod requests;
 mod routing;
 pub mod schemas;
+pub mod sessions;
 mod state;
 mod timers;
 mod view;
@@ -25,5 +26,5 @@ pub use orgs::OrgConfig;
 pub use requests::*;
 pub use state::{analytics_row, conversation_row, envelope, refs_of};
 pub use switchboard_store::{
-    AggregateCell, AggregateQuery, ConversationFilter, DeliveryRow, DetailsPage, DetailsQuery,
+    AggregateCell, AggregateQuery, AuditQuery, AuditRow, ConversationFilter, DeliveryRow, DetailsPage, DetailsQuery,
 };

@@ -25,6 +25,8 @@ pub struct ConversationRequest {
     pub idempotency: Option<IdempotencyKey>,
     /// Validate everything, change nothing.
     pub dry_run: bool,
+    /// The HTTP request's id, recorded in the audit trail.
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -127,6 +129,7 @@ pub enum ConfigCommand {
         name: String,
         scopes: Vec<String>,
         secret_hash: String,
+        redirect_uris: Vec<String>,
     },
     /// The API checks the target address before sending this (the writer does no DNS).
     CreateWebhook {
@@ -173,6 +176,81 @@ pub struct ConfigRequest {
     pub command: ConfigCommand,
     pub expected_version: Option<u64>,
     pub idempotency: Option<IdempotencyKey>,
+    pub request_id: Option<String>,
+}
+
+/// Who asks for a write that is not a conversation or configuration command (audit trail).
+#[derive(Clone, Debug)]
+pub struct Attribution {
+    pub org_id: String,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl ConfigCommand {
+    /// `<entity>.<verb>`, as the audit trail records it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            ConfigCommand::CreateOrg { .. } => "org.create",
+            ConfigCommand::CreateCode { .. } => "wrapupCode.create",
+            ConfigCommand::UpdateCode { .. } => "wrapupCode.update",
+            ConfigCommand::ArchiveCode { .. } => "wrapupCode.archive",
+            ConfigCommand::CreateQueue(_) => "queue.create",
+            ConfigCommand::UpdateQueue { .. } => "queue.update",
+            ConfigCommand::DeleteQueue { .. } => "queue.delete",
+            ConfigCommand::SetMembers { .. } => "queue.setMembers",
+            ConfigCommand::PatchMembers { .. } => "queue.patchMembers",
+            ConfigCommand::SetQueueCodes { .. } => "queue.setWrapupCodes",
+            ConfigCommand::CreateUser(_) => "user.create",
+            ConfigCommand::UpdateUser { .. } => "user.update",
+            ConfigCommand::SetRoutingStatus { .. } => "user.setRoutingStatus",
+            ConfigCommand::CreateClient { .. } => "client.create",
+            ConfigCommand::CreateWebhook { .. } => "webhook.create",
+            ConfigCommand::UpdateWebhook { .. } => "webhook.update",
+            ConfigCommand::DeleteWebhook { .. } => "webhook.delete",
+            ConfigCommand::CreateDeployment { .. } => "deployment.create",
+            ConfigCommand::UpdateDeployment { .. } => "deployment.update",
+            ConfigCommand::DeleteDeployment { .. } => "deployment.delete",
+            ConfigCommand::UpdateOrgSettings(_) => "org.update",
+        }
+    }
+
+    /// The id the command names, when it names one (creations get theirs from the outcome).
+    pub fn target_id(&self) -> Option<&str> {
+        match self {
+            ConfigCommand::UpdateCode { id, .. }
+            | ConfigCommand::ArchiveCode { id }
+            | ConfigCommand::UpdateQueue { id, .. }
+            | ConfigCommand::DeleteQueue { id }
+            | ConfigCommand::UpdateUser { id, .. }
+            | ConfigCommand::DeleteWebhook { id }
+            | ConfigCommand::UpdateWebhook { id, .. }
+            | ConfigCommand::UpdateDeployment { id, .. }
+            | ConfigCommand::DeleteDeployment { id }
+            | ConfigCommand::CreateClient { id, .. } => Some(id),
+            ConfigCommand::SetMembers { queue_id, .. }
+            | ConfigCommand::PatchMembers { queue_id, .. }
+            | ConfigCommand::SetQueueCodes { queue_id, .. } => Some(queue_id),
+            ConfigCommand::SetRoutingStatus { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+}
+
+impl ConfigOutcome {
+    /// The id of the entity the outcome describes.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            ConfigOutcome::Org(o) => Some(&o.id),
+            ConfigOutcome::Code(c) => Some(&c.id),
+            ConfigOutcome::Queue(q) => Some(&q.id),
+            ConfigOutcome::User(u) => Some(&u.id),
+            ConfigOutcome::Client(c) => Some(&c.id),
+            ConfigOutcome::Webhook(w) => Some(&w.id),
+            ConfigOutcome::Deployment(d) => Some(&d.id),
+            ConfigOutcome::Deleted => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

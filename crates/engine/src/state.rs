@@ -59,6 +59,9 @@ pub struct State {
     batch_rows: HashMap<String, usize>,
     pub touched_orgs: HashSet<String>,
     pub touched_users: HashSet<String>,
+    pub auth: crate::sessions::AuthState,
+    /// Revocations made in this batch: readers refuse those tokens once the batch is durable.
+    pub revoked_now: Vec<(String, i64)>,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &str, doc: &str) -> Result<T, EngineError> {
@@ -91,6 +94,8 @@ impl State {
             batch_rows: HashMap::new(),
             touched_orgs: HashSet::new(),
             touched_users: HashSet::new(),
+            auth: Default::default(),
+            revoked_now: Vec::new(),
         };
         let entities = store.load_entities()?;
         for e in entities.iter().filter(|e| e.kind == "org") {
@@ -98,6 +103,9 @@ impl State {
             s.orgs.insert(e.org_id.clone(), Arc::new(OrgConfig::new(settings)));
         }
         for e in entities.iter().filter(|e| e.kind != "org") {
+            if s.auth.load(&e.kind, &e.doc)? {
+                continue;
+            }
             let Some(org) = s.orgs.get_mut(&e.org_id) else { continue };
             let org = Arc::make_mut(org);
             match e.kind.as_str() {
@@ -460,6 +468,31 @@ impl State {
         self.touched_orgs.insert(org_id.to_string());
     }
 
+    /// Appends one audit row to the batch (time: the engine clock, which tests control).
+    #[allow(clippy::too_many_arguments)]
+    pub fn stage_audit(
+        &mut self,
+        org_id: &str,
+        actor: &Actor,
+        action: &str,
+        target_kind: &str,
+        target_id: &str,
+        conversation_id: Option<&str>,
+        request_id: Option<&str>,
+    ) {
+        self.batch.audit.push(switchboard_store::AuditRow {
+            org_id: org_id.to_string(),
+            at_ms: self.clock.now().0,
+            actor_kind: actor.kind.as_str().to_string(),
+            actor_id: actor.id.clone(),
+            action: action.to_string(),
+            target_kind: target_kind.to_string(),
+            target_id: target_id.to_string(),
+            conversation_id: conversation_id.map(str::to_string),
+            request_id: request_id.map(str::to_string),
+        });
+    }
+
     /// Closes the batch being built: stamps what it touched with `generation` and hands back its writes
     /// and what readers must see once it is durable.
     pub fn seal(&mut self, generation: u64) -> (CommitBatch, Publish) {
@@ -484,6 +517,7 @@ impl State {
                     (u, load)
                 })
                 .collect(),
+            revoked: std::mem::take(&mut self.revoked_now),
         };
         (std::mem::take(&mut self.batch), publish)
     }
@@ -545,6 +579,8 @@ pub struct Publish {
     pub deliveries: Vec<DeliveryRow>,
     pub orgs: Vec<(String, Arc<OrgConfig>)>,
     pub loads: Vec<(String, Load)>,
+    /// Revoked token and session ids → until when (wall ms).
+    pub revoked: Vec<(String, i64)>,
 }
 
 impl State {
@@ -557,6 +593,7 @@ impl State {
             deliveries: Vec::new(),
             orgs: self.orgs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             loads: self.loads.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            revoked: self.auth.revoked.iter().map(|(id, (_, until))| (id.clone(), *until)).collect(),
         }
     }
 }

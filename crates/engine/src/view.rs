@@ -11,12 +11,19 @@ use switchboard_core::Load;
 pub struct View {
     pub orgs: HashMap<String, Arc<OrgConfig>>,
     pub loads: HashMap<String, Load>,
+    /// Revoked access-token ids and session ids → until when (wall ms); pruned as they expire.
+    pub revoked: HashMap<String, i64>,
 }
 
 impl View {
     pub fn apply(&mut self, p: Publish) {
         self.orgs.extend(p.orgs);
         self.loads.extend(p.loads);
+        if !p.revoked.is_empty() {
+            let now = crate::clock::wall_clock_ms();
+            self.revoked.retain(|_, until| *until > now);
+            self.revoked.extend(p.revoked);
+        }
     }
 }
 

@@ -5,8 +5,9 @@
 use crate::bus::EventBus;
 use crate::error::EngineError;
 use crate::requests::{
-    ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
+    Attribution, ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
 };
+use crate::sessions::{AuthOutcome, AuthRequest};
 use crate::state::Publish;
 use crate::state::State;
 use crate::view::View;
@@ -26,12 +27,13 @@ pub const MANUAL_CLOCK_META: &str = "manual_clock_ms";
 pub enum Msg {
     Conversation(Box<ConversationRequest>, oneshot::Sender<Result<ConversationOutcome, EngineError>>),
     Config(Box<ConfigRequest>, oneshot::Sender<Result<ConfigOutcome, EngineError>>),
-    AdvanceClock(i64, oneshot::Sender<Result<ClockOutcome, EngineError>>),
+    AdvanceClock(i64, Attribution, oneshot::Sender<Result<ClockOutcome, EngineError>>),
+    Auth(Box<AuthRequest>, oneshot::Sender<Result<AuthOutcome, EngineError>>),
     /// Delivery outcomes from the webhook worker, persisted in the next group commit.
     Deliveries(Vec<switchboard_store::DeliveryRow>),
     /// Queue a delivery again (`POST .../redeliver`).
     Redeliver {
-        org_id: String,
+        by: Attribution,
         delivery_id: String,
         reply: oneshot::Sender<Result<switchboard_store::DeliveryRow, EngineError>>,
     },
@@ -130,8 +132,12 @@ pub fn run(
                     let r = handle_config(&mut state, *req);
                     replies.push(reply(tx, r));
                 }
-                Msg::AdvanceClock(ms, tx) => {
-                    let r = advance_clock(&mut state, ms);
+                Msg::AdvanceClock(ms, by, tx) => {
+                    let r = advance_clock(&mut state, ms, &by);
+                    replies.push(reply(tx, r));
+                }
+                Msg::Auth(req, tx) => {
+                    let r = state.authorize(*req);
                     replies.push(reply(tx, r));
                 }
                 Msg::CeilingProbe(n, tx) => {
@@ -140,8 +146,8 @@ pub fn run(
                     replies.push(reply(tx, Ok(())));
                 }
                 Msg::Deliveries(rows) => state.batch.deliveries.extend(rows),
-                Msg::Redeliver { org_id, delivery_id, reply: tx } => {
-                    let r = redeliver(&mut state, &org_id, &delivery_id);
+                Msg::Redeliver { by, delivery_id, reply: tx } => {
+                    let r = redeliver(&mut state, &by, &delivery_id);
                     replies.push(reply(tx, r));
                 }
                 Msg::Shutdown => stop = true,
@@ -295,6 +301,11 @@ fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<Co
     }
     // Routing may have acted on it already (an offer right after create): answer with the latest state.
     let conv = if req.dry_run { conv } else { state.convs.get(&conv.id).cloned().unwrap_or(conv) };
+    if changed && !req.dry_run {
+        let action = format!("conversation.{}", req.command.name());
+        let id = conv.id.as_str();
+        state.stage_audit(org_id, &req.actor, &action, "conversation", id, Some(id), req.request_id.as_deref());
+    }
     let out = ConversationOutcome { conversation: conv, changed, created: created && changed, replayed: false };
     if let Some(key) = req.idempotency.as_ref().filter(|_| !req.dry_run) {
         remember(state, org_id, key, &out);
@@ -308,7 +319,12 @@ fn handle_config(state: &mut State, req: ConfigRequest) -> Result<ConfigOutcome,
     {
         return Ok(out);
     }
+    let action = req.command.action();
+    let named = req.command.target_id().map(str::to_string);
     let out = state.configure(&req.org_id, req.command, req.expected_version)?;
+    let target = named.as_deref().or(out.id()).unwrap_or_default();
+    let kind = action.split('.').next().unwrap_or_default();
+    state.stage_audit(&req.org_id, &req.actor, action, kind, target, None, req.request_id.as_deref());
     state.route();
     if let Some(key) = &req.idempotency {
         remember(state, &req.org_id, key, &out);
@@ -316,7 +332,7 @@ fn handle_config(state: &mut State, req: ConfigRequest) -> Result<ConfigOutcome,
     Ok(out)
 }
 
-fn advance_clock(state: &mut State, ms: i64) -> Result<ClockOutcome, EngineError> {
+fn advance_clock(state: &mut State, ms: i64, by: &Attribution) -> Result<ClockOutcome, EngineError> {
     let Some(manual) = state.clock.as_manual() else {
         return Err(EngineError::rejected(Rejection::Conflict {
             code: "clock_not_manual",
@@ -327,12 +343,14 @@ fn advance_clock(state: &mut State, ms: i64) -> Result<ClockOutcome, EngineError
         return Err(EngineError::rejected(Rejection::invalid("/advanceMs", "must be between 0 and one year")));
     }
     let now: Timestamp = manual.advance(ms);
+    state.stage_audit(&by.org_id, &by.actor, "clock.advance", "clock", &ms.to_string(), None, by.request_id.as_deref());
     state.batch.meta.push((MANUAL_CLOCK_META.into(), now.0.to_string()));
     let fired = state.fire_due(now);
     Ok(ClockOutcome { now, fired })
 }
 
-fn redeliver(state: &mut State, org_id: &str, id: &str) -> Result<switchboard_store::DeliveryRow, EngineError> {
+fn redeliver(state: &mut State, by: &Attribution, id: &str) -> Result<switchboard_store::DeliveryRow, EngineError> {
+    let org_id = by.org_id.as_str();
     let pending = state.batch.deliveries.iter().rev().find(|d| d.id == id && d.org_id == org_id).cloned();
     let mut row = match pending {
         Some(r) => r,
@@ -343,5 +361,6 @@ fn redeliver(state: &mut State, org_id: &str, id: &str) -> Result<switchboard_st
     // A fresh 24 h of retries from now.
     row.created_ms = row.next_attempt_ms;
     state.stage_redelivery(row.clone());
+    state.stage_audit(org_id, &by.actor, "delivery.redeliver", "delivery", id, None, by.request_id.as_deref());
     Ok(row)
 }

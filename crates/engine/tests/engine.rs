@@ -6,11 +6,12 @@ use switchboard_core::command::CreateConversation;
 use switchboard_core::config::{AcwSettings, QueueMember, Role};
 use switchboard_core::{Actor, AcwPolicy, Command, MediaType, Timestamp};
 use switchboard_engine::{
-    ConfigCommand, ConfigOutcome, ConversationRequest, Engine, EngineError, ManualClock, QueueSpec,
+    Attribution, ConfigCommand, ConfigOutcome, ConversationRequest, Engine, EngineError, ManualClock, QueueSpec,
     RoutingStatusRequest, UserSpec,
 };
+use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthOutcome, AuthRequest, Session};
 use switchboard_store::memory::MemoryStore;
-use switchboard_store::{CommitBatch, ConversationFilter, ConversationPage, EntityRow, IdempotencyRow};
+use switchboard_store::{AuditQuery, AuditRow, CommitBatch, ConversationFilter, ConversationPage, EntityRow, IdempotencyRow};
 use switchboard_store::{ConversationRow, Store, StoreError, StoreResult, StoredEvent, TimerRow};
 
 /// The in-memory store with a switch that makes commits fail, like a full disk.
@@ -41,6 +42,9 @@ impl Store for FlakyStore {
     }
     fn load_timers(&self) -> StoreResult<Vec<TimerRow>> {
         self.inner.load_timers()
+    }
+    fn audit(&self, org_id: &str, q: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
+        self.inner.audit(org_id, q)
     }
     fn conversation(&self, org_id: &str, id: &str) -> StoreResult<Option<ConversationRow>> {
         self.inner.conversation(org_id, id)
@@ -138,6 +142,10 @@ async fn seed(engine: &Engine) -> (String, String, String) {
     (queue.id, user.id, code.id)
 }
 
+fn by_system() -> Attribution {
+    Attribution { org_id: ORG.into(), actor: Actor::system(), request_id: None }
+}
+
 fn request(conversation_id: Option<String>, command: Command) -> ConversationRequest {
     ConversationRequest {
         org_id: ORG.into(),
@@ -147,6 +155,7 @@ fn request(conversation_id: Option<String>, command: Command) -> ConversationReq
         expected_version: None,
         idempotency: None,
         dry_run: false,
+        request_id: Some("req-test".into()),
     }
 }
 
@@ -225,19 +234,143 @@ async fn timers_and_config_survive_a_restart() {
     let disconnect =
         Command::Disconnect { participant_id: offer.clone(), wrapup: None, skip_wrapup: false, reason: None };
     engine.execute(request(Some(c.id.clone()), disconnect)).await.unwrap();
-    engine.advance_clock(10_000).await.unwrap();
+    engine.advance_clock(10_000, by_system()).await.unwrap();
     engine.shutdown().await;
 
     // A new engine over the same store: the manual clock resumes, the deadline is still there, once.
     let engine = start(store.clone()).await;
     assert!(engine.org(ORG).unwrap().queues.contains_key(&queue));
     assert_eq!(engine.load_of(&agent).voice, 1, "a pending wrap-up still counts as load");
-    assert_eq!(engine.advance_clock(49_000).await.unwrap().fired, 0);
-    assert_eq!(engine.advance_clock(1_000).await.unwrap().fired, 1);
+    assert_eq!(engine.advance_clock(49_000, by_system()).await.unwrap().fired, 0);
+    assert_eq!(engine.advance_clock(1_000, by_system()).await.unwrap().fired, 1);
     let after = engine.conversation(ORG, &c.id).await.unwrap().unwrap();
     let w = after.participant(&offer).unwrap().wrapup.clone().unwrap();
     assert_eq!(w.code_id.as_deref(), Some("WRAPUP-TIMEOUT"));
     assert_eq!(engine.load_of(&agent).voice, 0);
-    assert_eq!(engine.advance_clock(1_000_000).await.unwrap().fired, 0);
+    assert_eq!(engine.advance_clock(1_000_000, by_system()).await.unwrap().fired, 0);
+    // The trail names each write once: the requests with their request id, the deadline as the system.
+    let trail = engine.audit(ORG, AuditQuery { conversation_id: Some(c.id.clone()), limit: 100, ..Default::default() });
+    let trail: Vec<(String, String, Option<String>)> =
+        trail.await.unwrap().into_iter().map(|(_, r)| (r.action, r.actor_kind, r.request_id)).collect();
+    let req = Some("req-test".to_string());
+    assert_eq!(
+        trail,
+        [
+            ("conversation.create".into(), "system".into(), req.clone()),
+            ("conversation.answer".into(), "system".into(), req.clone()),
+            ("conversation.disconnect".into(), "system".into(), req),
+            ("timer.wrapupDeadline".into(), "system".into(), None),
+        ]
+    );
+    engine.shutdown().await;
+}
+
+thread_local! {
+    static T0: i64 = switchboard_engine::wall_clock_ms();
+}
+
+fn auth(command: AuthCommand, now_ms: i64) -> AuthRequest {
+    AuthRequest {
+        org_id: ORG.into(),
+        actor: Actor::user("u1", vec![Role::Agent]),
+        command,
+        // Offsets from the real clock: revocations are kept while their tokens could still be valid.
+        now_ms: T0.with(|t| *t) + now_ms,
+        access_ttl_ms: 3_600_000,
+        request_id: None,
+    }
+}
+
+fn session(out: Result<AuthOutcome, EngineError>) -> Session {
+    match out.unwrap() {
+        AuthOutcome::Session(s) => s,
+        AuthOutcome::Done => panic!("expected a session"),
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_reuse_revokes_the_family_and_revocations_survive_restarts() {
+    let store = Arc::new(FlakyStore::default());
+    let engine = start(store.clone()).await;
+    seed(&engine).await;
+    let start_session =
+        AuthCommand::StartSession { user_id: "u1".into(), client_id: None, grant: "password".into(), refresh_ttl_ms: 1000 };
+    let s1 = session(engine.authorize(auth(start_session, 0)).await);
+    assert_eq!(s1.generation, 1);
+    let refresh = |generation, now| {
+        auth(AuthCommand::Refresh { session_id: s1.id.clone(), generation, client_id: None, refresh_ttl_ms: 1000 }, now)
+    };
+    let s2 = session(engine.authorize(refresh(1, 500)).await);
+    assert_eq!((s2.generation, s2.expires_ms - T0.with(|t| *t)), (2, 1500), "a refresh rotates and slides the expiry");
+    assert!(!engine.is_revoked(&s1.id));
+    // Generation 1 again: a replayed (stolen) token. The family ends, the current token with it.
+    let err = engine.authorize(refresh(1, 600)).await.unwrap_err();
+    assert!(matches!(err, EngineError::Auth { error: "invalid_grant", .. }), "{err:?}");
+    assert!(engine.is_revoked(&s1.id), "access tokens of the family are refused at once");
+    let err = engine.authorize(refresh(2, 700)).await.unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    engine.shutdown().await;
+
+    let engine = start(store.clone()).await;
+    assert!(engine.is_revoked(&s1.id), "revocations are durable");
+    let err = engine.authorize(refresh(2, 800)).await.unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    let trail = engine.audit(ORG, AuditQuery { actor_id: Some("u1".into()), limit: 10, ..Default::default() });
+    let actions: Vec<String> = trail.await.unwrap().into_iter().map(|(_, r)| r.action).collect();
+    assert_eq!(actions, ["oauth.login", "oauth.refresh", "oauth.refreshReuse"]);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_single_use_and_checks_client_redirect_and_verifier() {
+    let engine = start(Arc::new(FlakyStore::default())).await;
+    seed(&engine).await;
+    let code = AuthCode {
+        hash: "h1".into(),
+        org_id: ORG.into(),
+        user_id: "u1".into(),
+        client_id: "app".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        challenge: "challenge".into(),
+        expires_ms: T0.with(|t| *t) + 10_000,
+        session_id: None,
+    };
+    let redeem = |hash: &str, client: &str, uri: &str, challenge: &str, now| {
+        auth(
+            AuthCommand::RedeemCode {
+                hash: hash.into(),
+                client_id: client.into(),
+                redirect_uri: uri.into(),
+                challenge_of_verifier: challenge.into(),
+                refresh_ttl_ms: 1000,
+            },
+            now,
+        )
+    };
+    let description = |r: Result<AuthOutcome, EngineError>| match r {
+        Err(EngineError::Auth { error: "invalid_grant", description }) => description,
+        other => panic!("expected invalid_grant, got {other:?}"),
+    };
+    engine.authorize(auth(AuthCommand::SaveCode(code.clone()), 0)).await.unwrap();
+    assert!(description(engine.authorize(redeem("nope", "app", "https://app.example/cb", "challenge", 1)).await).contains("unknown"));
+    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 10_000)).await).contains("expired"));
+    // A wrong verifier burns the code: no second guess.
+    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "wrong", 1)).await).contains("code_verifier"));
+    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 2)).await).contains("already used"));
+
+    let fresh = AuthCode { hash: "h2".into(), ..code.clone() };
+    engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
+    assert!(description(engine.authorize(redeem("h2", "other", "https://app.example/cb", "challenge", 1)).await).contains("another client"));
+    let fresh = AuthCode { hash: "h3".into(), ..code.clone() };
+    engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
+    assert!(description(engine.authorize(redeem("h3", "app", "https://evil.example/cb", "challenge", 1)).await).contains("redirect_uri"));
+
+    let fresh = AuthCode { hash: "h4".into(), ..code };
+    engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
+    let s = session(engine.authorize(redeem("h4", "app", "https://app.example/cb", "challenge", 1)).await);
+    assert_eq!((s.user_id.as_str(), s.client_id.as_deref()), ("u1", Some("app")));
+    // Replaying a used code revokes what it was exchanged for.
+    assert!(description(engine.authorize(redeem("h4", "app", "https://app.example/cb", "challenge", 2)).await).contains("revoked"));
+    assert!(engine.is_revoked(&s.id));
     engine.shutdown().await;
 }

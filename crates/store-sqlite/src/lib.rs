@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use rusqlite::Connection;
-use switchboard_store::{
+use switchboard_store::{AuditQuery, AuditRow, 
     AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
     DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
 };
@@ -153,6 +153,10 @@ impl Store for SqliteStore {
 
     fn idempotency(&self, org_id: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
         read::idempotency(&self.reader(), org_id, key)
+    }
+
+    fn audit(&self, org_id: &str, query: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
+        read::audit(&self.reader(), org_id, query)
     }
 
     fn counts(&self) -> StoreResult<(u64, u64)> {

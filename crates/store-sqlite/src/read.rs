@@ -2,7 +2,7 @@
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use switchboard_store::{
+use switchboard_store::{AuditQuery, AuditRow, 
     ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, StoreError,
     StoreResult, StoredEvent, TimerRow,
 };
@@ -316,4 +316,36 @@ pub(crate) fn delivery(conn: &Connection, org_id: &str, id: &str) -> StoreResult
     conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE org_id = ?1 AND id = ?2"))
         .and_then(|mut stmt| stmt.query_row([org_id, id], delivery_row).optional())
         .map_err(read_err("read delivery"))
+}
+
+/// The org's audit rows after `q.after`; the optional filters pick one of the three indexes.
+pub(crate) fn audit(conn: &Connection, org_id: &str, q: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
+    let after = crate::write::to_i64(q.after, "audit cursor")?;
+    let limit = crate::write::to_i64(q.limit as u64, "audit limit")?;
+    conn.prepare_cached(
+        "SELECT pos, org_id, at_ms, actor_kind, actor_id, action, target_kind, target_id, conversation_id, request_id
+         FROM audit
+         WHERE org_id = ?1 AND pos > ?2 AND (?3 IS NULL OR actor_id = ?3) AND (?4 IS NULL OR conversation_id = ?4)
+         ORDER BY pos LIMIT ?5",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_map(params![org_id, after, q.actor_id, q.conversation_id, limit], |row| {
+            Ok((
+                get_u64(row, 0)?,
+                AuditRow {
+                    org_id: row.get(1)?,
+                    at_ms: row.get(2)?,
+                    actor_kind: row.get(3)?,
+                    actor_id: row.get(4)?,
+                    action: row.get(5)?,
+                    target_kind: row.get(6)?,
+                    target_id: row.get(7)?,
+                    conversation_id: row.get(8)?,
+                    request_id: row.get(9)?,
+                },
+            ))
+        })?
+        .collect()
+    })
+    .map_err(read_err("read the audit trail"))
 }

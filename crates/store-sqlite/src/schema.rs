@@ -157,6 +157,24 @@ pub const MIGRATIONS: &[&str] = &[
     -- Replacing a conversation's facts deletes them by conversation.
     CREATE INDEX analytics_metrics_conversation ON analytics_metrics (conversation_id);
     "#,
+    // 4: the audit trail, append-only; read per org by position, by actor or by conversation.
+    r#"
+    CREATE TABLE audit (
+        pos             INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id          TEXT NOT NULL,
+        at_ms           INTEGER NOT NULL,
+        actor_kind      TEXT NOT NULL,
+        actor_id        TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        target_kind     TEXT NOT NULL,
+        target_id       TEXT NOT NULL,
+        conversation_id TEXT,
+        request_id      TEXT
+    );
+    CREATE INDEX audit_org ON audit (org_id, pos);
+    CREATE INDEX audit_actor ON audit (org_id, actor_id, pos);
+    CREATE INDEX audit_conversation ON audit (org_id, conversation_id, pos) WHERE conversation_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

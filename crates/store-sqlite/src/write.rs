@@ -29,6 +29,7 @@ pub(crate) fn commit(conn: &mut Connection, batch: &CommitBatch) -> StoreResult<
     write_idempotency_and_meta(&tx, batch)?;
     write_deliveries(&tx, batch)?;
     crate::analytics::write(&tx, &batch.analytics)?;
+    write_audit(&tx, batch)?;
     tx.commit().map_err(backend("commit"))
 }
 
@@ -258,6 +259,35 @@ fn write_deliveries(tx: &Transaction<'_>, batch: &CommitBatch) -> StoreResult<()
                 d.delivered_ms
             ])
             .map_err(|e| StoreError::Backend(format!("upsert delivery {}: {e}", d.id)))?;
+    }
+    Ok(())
+}
+
+fn write_audit(tx: &Transaction<'_>, batch: &CommitBatch) -> StoreResult<()> {
+    if batch.audit.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO audit (org_id, at_ms, actor_kind, actor_id, action, target_kind, target_id,
+                                conversation_id, request_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(backend("prepare audit insert"))?;
+    for a in &batch.audit {
+        insert
+            .execute(params![
+                a.org_id,
+                a.at_ms,
+                a.actor_kind,
+                a.actor_id,
+                a.action,
+                a.target_kind,
+                a.target_id,
+                a.conversation_id,
+                a.request_id
+            ])
+            .map_err(backend("insert audit row"))?;
     }
     Ok(())
 }

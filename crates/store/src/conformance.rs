@@ -11,6 +11,7 @@
 
 mod aggregates;
 mod analytics;
+mod audit;
 mod conversations;
 mod deliveries;
 mod log;
@@ -18,6 +19,7 @@ mod rows;
 
 pub use aggregates::*;
 pub use analytics::*;
+pub use audit::*;
 pub use conversations::*;
 pub use deliveries::*;
 pub use log::*;
@@ -58,6 +60,8 @@ pub fn run_all<G, S: Store>(make: impl Fn() -> (G, S)) {
         ("analytics_details_paging", analytics_details_paging),
         ("aggregate_groups_by_each_dimension", aggregate_groups_by_each_dimension),
         ("aggregate_isolated_by_org", aggregate_isolated_by_org),
+        ("audit_filters_pages_and_isolates", audit_filters_pages_and_isolates),
+        ("audit_failed_batch_writes_nothing", audit_failed_batch_writes_nothing),
         ("aggregate_buckets_and_interval", aggregate_buckets_and_interval),
         ("aggregate_filters", aggregate_filters),
         ("aggregate_rejects_bad_queries", aggregate_rejects_bad_queries),

@@ -3,9 +3,11 @@
 //! every backend must pass.
 
 pub mod analytics;
+pub mod audit;
 pub mod conformance;
 pub mod memory;
 
+pub use audit::{AuditQuery, AuditRow};
 pub use analytics::{AggregateCell, AggregateQuery, AnalyticsRow, DetailsPage, DetailsQuery, MetricRow};
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +125,8 @@ pub struct CommitBatch {
     pub deliveries: Vec<DeliveryRow>,
     /// Analytics per conversation, replaced whole (document, keys, metrics).
     pub analytics: Vec<AnalyticsRow>,
+    /// Appended to the audit trail in order; the store numbers them.
+    pub audit: Vec<AuditRow>,
 }
 
 impl CommitBatch {
@@ -137,6 +141,7 @@ impl CommitBatch {
             && self.meta.is_empty()
             && self.deliveries.is_empty()
             && self.analytics.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -191,6 +196,8 @@ pub trait Store: Send + Sync + 'static {
     fn delivery(&self, org_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>>;
     fn analytics_details(&self, org_id: &str, query: &DetailsQuery) -> StoreResult<DetailsPage>;
     fn analytics_aggregate(&self, org_id: &str, query: &AggregateQuery) -> StoreResult<Vec<AggregateCell>>;
+    /// The org's audit rows after the cursor, oldest first, with their positions.
+    fn audit(&self, org_id: &str, query: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>>;
     /// Number of stored conversations (all states) and of stored events: for operators and benchmarks.
     fn counts(&self) -> StoreResult<(u64, u64)>;
 }

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::{
     AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
-    DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
+    AuditQuery, AuditRow, DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 #[derive(Default)]
@@ -27,6 +27,7 @@ struct Inner {
     meta: HashMap<String, String>,
     deliveries: HashMap<String, DeliveryRow>,
     analytics: analytics::Analytics,
+    audit: Vec<AuditRow>,
 }
 
 /// The reference backend. Cheap to create; holds everything in memory, so nothing survives a restart.
@@ -126,7 +127,27 @@ impl Store for MemoryStore {
         for row in &batch.analytics {
             inner.analytics.replace(row);
         }
+        inner.audit.extend(batch.audit.iter().cloned());
         Ok(())
+    }
+
+    fn audit(&self, org_id: &str, q: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
+        let inner = self.lock();
+        // Positions start at 1, like SQLite's rowids.
+        Ok(inner
+            .audit
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (i as u64 + 1, row))
+            .filter(|(pos, r)| {
+                *pos > q.after
+                    && r.org_id == org_id
+                    && q.actor_id.as_ref().is_none_or(|a| *a == r.actor_id)
+                    && q.conversation_id.as_ref().is_none_or(|c| Some(c) == r.conversation_id.as_ref())
+            })
+            .take(q.limit)
+            .map(|(pos, r)| (pos, r.clone()))
+            .collect())
     }
 
     fn pending_deliveries(&self) -> StoreResult<Vec<DeliveryRow>> {

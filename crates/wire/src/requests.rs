@@ -253,6 +253,9 @@ pub enum RoutingStatusValue {
 pub struct ClientBody {
     pub name: String,
     pub scopes: Vec<String>,
+    /// For browser apps (authorization code + PKCE): where the login page may redirect.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,4 +279,8 @@ pub struct TokenForm {
     pub username: Option<String>,
     pub password: Option<String>,
     pub scope: Option<String>,
+    pub refresh_token: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
 }

@@ -79,6 +79,8 @@ pub struct ClientView<'a> {
     pub client_id: &'a str,
     pub name: &'a str,
     pub scopes: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub redirect_uris: &'a [String],
     pub created_at: Timestamp,
     /// Only in the answer to the creation: the secret is never shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,7 +89,14 @@ pub struct ClientView<'a> {
 
 impl<'a> ClientView<'a> {
     pub fn new(c: &'a Client, secret: Option<&'a str>) -> Self {
-        ClientView { client_id: &c.id, name: &c.name, scopes: &c.scopes, created_at: c.created_at, secret }
+        ClientView {
+            client_id: &c.id,
+            name: &c.name,
+            scopes: &c.scopes,
+            redirect_uris: &c.redirect_uris,
+            created_at: c.created_at,
+            secret,
+        }
     }
 }
 
@@ -97,4 +106,7 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
+    /// Password and authorization-code grants: a rotating refresh token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }

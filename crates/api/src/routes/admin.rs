@@ -37,7 +37,7 @@ async fn advance_clock(
     require_bootstrap(&caller)?;
     let b: wire::ClockBody = json(&body)?;
     let now = app.engine.now();
-    let out = app.engine.advance_clock(b.advance_ms).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let out = app.engine.advance_clock(b.advance_ms, caller.attribution()).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     Ok(axum::Json(out).into_response())
 }
 
@@ -59,6 +59,7 @@ async fn create_org(State(app): State<AppState>, caller: Caller, RawBody(body): 
         name: format!("{} admin", b.name),
         scopes: vec!["admin".into()],
         secret_hash: hash_secret_async(secret.clone()).await?,
+        redirect_uris: vec![],
     };
     app.engine.configure_as_system(&org_id, cmd).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     Ok((

@@ -53,6 +53,7 @@ pub async fn configure(
         command,
         expected_version,
         idempotency,
+        request_id: caller.request_id.clone(),
     };
     let now = app.engine.now();
     app.engine.configure(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))

@@ -118,6 +118,7 @@ impl Exec<'_> {
             expected_version,
             idempotency: self.meta.idempotency(self.caller, self.body),
             dry_run,
+            request_id: self.caller.request_id.clone(),
         };
         let now = self.app.engine.now();
         match self.app.engine.execute(req).await {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -41,7 +41,7 @@ struct SessionBody {
 }
 
 fn origin_of(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+    headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
 fn origin_refused() -> ApiError {
@@ -97,21 +97,13 @@ async fn create_session(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
+    request_id: Option<axum::Extension<crate::auth::RequestId>>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let remaining = match app.guest_limiter.take(peer.ip()) {
-        Ok(r) => r,
-        Err(retry) => {
-            let mut resp = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many guest sessions from this address; retry in {retry} s"),
-            )
-            .into_response();
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
-            return Ok(resp);
-        }
-    };
+    let budget = app
+        .guest_limiter
+        .take(peer.ip())
+        .map_err(|spent| crate::middleware::too_many(spent, "too many guest sessions from this address"))?;
     let b: SessionBody = json(&body)?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
         return Err(ApiError::invalid("/name", "must be 1 to 100 characters"));
@@ -136,6 +128,7 @@ async fn create_session(
         expected_version: None,
         idempotency: None,
         dry_run: false,
+        request_id: request_id.map(|r| r.0.0),
     };
     let now = app.engine.now();
     let out = app.engine.execute(req).await.map_err(|e| ApiError::from_engine(e, &actor, now))?;
@@ -148,7 +141,7 @@ async fn create_session(
         axum::Json(json!({"conversationId": conversation_id, "guestToken": token, "expiresIn": GUEST_TOKEN_SECS})),
     )
         .into_response();
-    resp.headers_mut().insert("ratelimit-remaining", HeaderValue::from(remaining));
+    budget.write_headers(resp.headers_mut());
     Ok(resp)
 }
 
@@ -163,6 +156,7 @@ async fn guest_ws(
     State(app): State<AppState>,
     headers: axum::http::HeaderMap,
     Q(q): Q<GuestWsQuery>,
+    request_id: Option<axum::Extension<crate::auth::RequestId>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let now_unix = switchboard_engine::wall_clock_ms() / 1000;
@@ -188,7 +182,8 @@ async fn guest_ws(
             format!("this conversation already has {MAX_SOCKETS_PER_CONVERSATION} guest sockets open"),
         )
     })?;
-    let guest = Guest { org_id, actor: Actor::guest(guest_id), conversation_id };
+    let request_id = request_id.map(|r| r.0.0).unwrap_or_default();
+    let guest = Guest { org_id, actor: Actor::guest(guest_id), conversation_id, request_id };
     Ok(upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
@@ -200,6 +195,7 @@ struct Guest {
     org_id: String,
     actor: Actor,
     conversation_id: String,
+    request_id: String,
 }
 
 /// Maps one logged event to what a guest may see, or nothing.
@@ -374,6 +370,8 @@ async fn handle_guest_message(app: &AppState, g: &Guest, text: &str, socket: &mu
         expected_version: None,
         idempotency: None,
         dry_run: false,
+        // Every frame of a socket carries the id of the request that opened it.
+        request_id: Some(g.request_id.clone()),
     };
     let now = app.engine.now();
     match app.engine.execute(req).await {

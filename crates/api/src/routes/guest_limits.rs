@@ -1,66 +1,32 @@
-//! What one anonymous guest may cost: sessions per address per minute, sockets per conversation, and
+//! What one anonymous guest may cost: sessions per address per minute (a `RateLimiter`), sockets per conversation, and
 //! messages per socket. Every structure is bounded, and every check is O(1).
 
+use crate::limits::{Budget, RateLimiter, address_key};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Distinct addresses tracked per window; past it, new addresses wait for the next window.
-const MAX_ADDRESSES: usize = 100_000;
 /// Open guest sockets per conversation (a few tabs, not a flood).
 pub const MAX_SOCKETS_PER_CONVERSATION: usize = 4;
 
 pub struct GuestLimiter {
-    per_minute: u32,
+    sessions: RateLimiter<IpAddr>,
     inner: Mutex<Inner>,
 }
 
 struct Inner {
-    window_started: Instant,
-    sessions: HashMap<IpAddr, u32>,
     sockets: HashMap<String, usize>,
-}
-
-/// The address a limit applies to: IPv6 hosts by their /64 (one subscriber usually has a whole /64 to
-/// rotate through), IPv4 and IPv4-mapped addresses as themselves.
-fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
-        },
-        v4 => v4,
-    }
 }
 
 impl GuestLimiter {
     pub fn new(per_minute: u32) -> Self {
-        let inner = Inner { window_started: Instant::now(), sessions: HashMap::new(), sockets: HashMap::new() };
-        GuestLimiter { per_minute, inner: Mutex::new(inner) }
+        GuestLimiter { sessions: RateLimiter::new(per_minute), inner: Mutex::new(Inner { sockets: HashMap::new() }) }
     }
 
-    /// Takes one session for `ip`: `Ok(remaining)` or `Err(seconds until the window resets)`. The window is
-    /// shared and fixed, so it is reset by dropping the whole map rather than by scanning it.
-    pub fn take(&self, ip: IpAddr) -> Result<u32, u64> {
-        let mut inner = self.inner.lock().expect("limiter lock");
-        let now = Instant::now();
-        if now.duration_since(inner.window_started) >= WINDOW {
-            inner.window_started = now;
-            inner.sessions.clear();
-        }
-        let retry = WINDOW.saturating_sub(now.duration_since(inner.window_started)).as_secs().max(1);
-        let key = limit_key(ip);
-        if !inner.sessions.contains_key(&key) && inner.sessions.len() >= MAX_ADDRESSES {
-            return Err(retry);
-        }
-        let used = inner.sessions.entry(key).or_insert(0);
-        if *used >= self.per_minute {
-            return Err(retry);
-        }
-        *used += 1;
-        Ok(self.per_minute - *used)
+    /// Takes one session for `ip` (IPv6 by its /64).
+    pub fn take(&self, ip: IpAddr) -> Result<Budget, Budget> {
+        self.sessions.take(address_key(ip))
     }
 
     /// Claims one of the conversation's guest sockets; the claim is released when the guard drops.
@@ -128,19 +94,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_ipv6_subscriber_is_one_address_and_mapped_ipv4_is_ipv4() {
+    fn guest_sessions_share_a_budget_per_ipv6_subscriber() {
+        let limiter = GuestLimiter::new(2);
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(limit_key(a), limit_key(b));
-        assert_ne!(limit_key(a), limit_key(other));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(limit_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
-        let limiter = GuestLimiter::new(2);
-        assert_eq!(limiter.take(a), Ok(1));
-        assert_eq!(limiter.take(b), Ok(0));
+        assert_eq!(limiter.take(a).unwrap().remaining, 1);
+        assert_eq!(limiter.take(b).unwrap().remaining, 0);
         assert!(limiter.take(a).is_err(), "the /64 shares one budget");
-        assert_eq!(limiter.take(other), Ok(1));
     }
 
     #[test]
@@ -162,7 +122,7 @@ mod tests {
         assert_eq!(burst, MessageBudget::BURST as usize);
         assert!(!b.spend(t0));
         // One second later, PER_SECOND more.
-        let t1 = t0 + Duration::from_secs(1);
+        let t1 = t0 + std::time::Duration::from_secs(1);
         let refilled = (0..100).take_while(|_| b.spend(t1)).count();
         assert_eq!(refilled, MessageBudget::PER_SECOND as usize);
     }

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod audit;
+pub mod authorize;
 pub mod config;
 pub mod conversations;
 pub mod deployments;

@@ -1,21 +1,26 @@
-//! `POST /oauth/token`: client_credentials for service clients, password for users (RFC 6749).
+//! `POST /oauth/token` (RFC 6749: client_credentials, password, refresh_token with rotation and reuse
+//! detection, authorization_code with PKCE S256) and `POST /oauth/revoke` (RFC 7009).
 
 use crate::AppState;
-use crate::auth::verify_secret_async;
+use crate::auth::{RefreshClaims, RequestId, hex, new_secret, verify_secret_async};
 use crate::problem::ApiError;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use sha2::{Digest, Sha256};
+use switchboard_core::config::{Client, User};
 use switchboard_core::{Actor, Scope, Scopes};
+use switchboard_engine::sessions::{AuthCommand, AuthOutcome, AuthRequest, Session};
+use switchboard_engine::wall_clock_ms;
 use switchboard_wire::{TokenForm, TokenResponse};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/oauth/token", post(token))
+    Router::new().route("/oauth/token", post(token)).route("/oauth/revoke", post(revoke))
 }
 
-fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> ApiError {
+pub(crate) fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> ApiError {
     ApiError::new(status, error, description).with("error", error).with("error_description", description)
 }
 
@@ -23,15 +28,20 @@ fn invalid_client() -> ApiError {
     oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret")
 }
 
+fn invalid_request(description: &str) -> ApiError {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
 /// Client credentials from HTTP Basic or from the form.
 fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<Option<(String, String)>, ApiError> {
     if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))
+        && let Some((scheme, b64)) = v.split_once(' ')
+        && scheme.eq_ignore_ascii_case("basic")
     {
         let raw = decode_base64(b64.trim()).ok_or_else(invalid_client)?;
         let text = String::from_utf8(raw).map_err(|_| invalid_client())?;
         let (id, secret) = text.split_once(':').ok_or_else(invalid_client)?;
-        return Ok(Some((id.to_string(), secret.to_string())));
+        return Ok(Some((percent_decode(id).unwrap_or_default(), percent_decode(secret).unwrap_or_default())));
     }
     Ok(form.client_id.clone().zip(form.client_secret.clone()))
 }
@@ -53,112 +63,298 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-async fn token(State(app): State<AppState>, headers: HeaderMap, body: bytes::Bytes) -> Result<Response, ApiError> {
-    let form: TokenForm = serde_urlencoded_parse(&body)?;
-    let grant = form.grant_type.clone().unwrap_or_default();
-    let client = client_credentials(&headers, &form)?;
-    let (org_id, actor) = match grant.as_str() {
-        "client_credentials" => {
-            let (id, secret) = client.ok_or_else(invalid_client)?;
-            let (org_id, c) = app.engine.find_client(&id).ok_or_else(invalid_client)?;
-            if !verify_secret_async(secret, c.secret_hash.clone()).await {
-                return Err(invalid_client());
+/// A PHC string no secret matches: verifying against it when the client or user is unknown costs the
+/// same argon2 time as a real check, so timing does not tell whether an account exists.
+static DECOY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| crate::auth::hash_secret(&new_secret()));
+
+/// Checks a secret against a stored hash, or against the decoy when there is none.
+async fn verify_or_decoy(secret: String, hash: Option<String>) -> bool {
+    let known = hash.is_some();
+    let ok = verify_secret_async(secret, hash.unwrap_or_else(|| DECOY_HASH.clone())).await;
+    known && ok
+}
+
+/// The confidential client of the request, authenticated, or `invalid_client`.
+async fn authenticated_client(app: &AppState, creds: Option<(String, String)>) -> Result<(String, Client), ApiError> {
+    let (id, secret) = creds.ok_or_else(invalid_client)?;
+    let found = app.engine.find_client(&id);
+    if !verify_or_decoy(secret, found.as_ref().map(|(_, c)| c.secret_hash.clone())).await {
+        return Err(invalid_client());
+    }
+    found.ok_or_else(invalid_client)
+}
+
+fn requested_scopes(form: &TokenForm, granted: &[Scope]) -> Result<Scopes, ApiError> {
+    let Some(req) = form.scope.as_deref().filter(|s| !s.trim().is_empty()) else {
+        return Ok(Scopes::of(granted));
+    };
+    let mut asked = Vec::new();
+    for s in req.split_whitespace() {
+        match Scope::parse(s).filter(|x| Scopes::of(granted).contains(*x)) {
+            Some(x) => asked.push(x),
+            None => {
+                let msg = format!("scope {s:?} is not granted to this client");
+                return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &msg));
             }
+        }
+    }
+    Ok(Scopes::of(&asked))
+}
+
+/// Base64url without padding (RFC 7636 challenges).
+pub(crate) fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+pub(crate) fn s256(verifier: &str) -> String {
+    base64url(&Sha256::digest(verifier.as_bytes()))
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+pub(crate) fn valid_pkce_string(s: &str) -> bool {
+    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+fn auth_request(app: &AppState, org_id: &str, actor: Actor, command: AuthCommand, request_id: Option<String>) -> AuthRequest {
+    AuthRequest {
+        org_id: org_id.to_string(),
+        actor,
+        command,
+        now_ms: wall_clock_ms(),
+        access_ttl_ms: app.config.token_ttl_secs * 1000,
+        request_id,
+    }
+}
+
+async fn run_auth(app: &AppState, req: AuthRequest) -> Result<AuthOutcome, ApiError> {
+    let (actor, now) = (req.actor.clone(), app.engine.now());
+    app.engine.authorize(req).await.map_err(|e| ApiError::from_engine(e, &actor, now))
+}
+
+fn session_of(out: AuthOutcome) -> Result<Session, ApiError> {
+    match out {
+        AuthOutcome::Session(s) => Ok(s),
+        AuthOutcome::Done => Err(ApiError::internal("the engine answered a session request without a session")),
+    }
+}
+
+/// What a grant yields: whose token, in which org, and the family when there is a refresh token.
+struct Grant {
+    org_id: String,
+    actor: Actor,
+    session: Option<Session>,
+}
+
+async fn token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    request_id: Option<axum::Extension<RequestId>>,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
+    let form: TokenForm = serde_urlencoded_parse(&body)?;
+    let request_id = request_id.map(|r| r.0.0);
+    let creds = client_credentials(&headers, &form)?;
+    let refresh_ttl_ms = app.config.refresh_ttl_secs * 1000;
+    let grant = match form.grant_type.as_deref().unwrap_or_default() {
+        "client_credentials" => {
+            let (org_id, c) = authenticated_client(&app, creds).await?;
             let granted: Vec<Scope> = c.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-            let scopes = match form.scope.as_deref().filter(|s| !s.trim().is_empty()) {
-                None => Scopes::of(&granted),
-                Some(req) => {
-                    let mut asked = Vec::new();
-                    for s in req.split_whitespace() {
-                        match Scope::parse(s).filter(|x| Scopes::of(&granted).contains(*x)) {
-                            Some(x) => asked.push(x),
-                            None => {
-                                return Err(oauth_error(
-                                    StatusCode::BAD_REQUEST,
-                                    "invalid_scope",
-                                    &format!("scope {s:?} is not granted to this client"),
-                                ));
-                            }
-                        }
-                    }
-                    Scopes::of(&asked)
-                }
-            };
-            (org_id, Actor::client(c.id.clone(), scopes))
+            let scopes = requested_scopes(&form, &granted)?;
+            Grant { org_id, actor: Actor::client(c.id.clone(), scopes), session: None }
         }
         "password" => {
             if !app.config.password_grant {
-                return Err(oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "unsupported_grant_type",
-                    "the password grant is disabled",
-                ));
+                let msg = "the password grant is disabled on this server";
+                return Err(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", msg));
             }
             let (Some(username), Some(password)) = (form.username.clone(), form.password.clone()) else {
-                return Err(oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "username and password are required",
-                ));
+                return Err(invalid_request("username and password are required"));
             };
-            if let Some((id, secret)) = client {
-                let ok = match app.engine.find_client(&id) {
-                    Some((_, c)) => verify_secret_async(secret, c.secret_hash.clone()).await,
-                    None => false,
-                };
-                if !ok {
-                    return Err(invalid_client());
-                }
-            }
-            let bad = || oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown user or wrong password");
-            let (org_id, user) = app.engine.find_user_by_username(&username).ok_or_else(bad)?;
-            let hash = user.password_hash.clone().ok_or_else(bad)?;
-            if !verify_secret_async(password, hash).await {
-                return Err(bad());
-            }
-            (org_id, Actor::user(user.id.clone(), user.roles.clone()))
+            let client_id = match creds {
+                Some(c) => Some(authenticated_client(&app, Some(c)).await?.1.id),
+                None => None,
+            };
+            let (org_id, user) = check_password(&app, &username, password).await?;
+            let actor = Actor::user(user.id.clone(), user.roles.clone());
+            let start = AuthCommand::StartSession {
+                user_id: user.id.clone(),
+                client_id,
+                grant: "password".into(),
+                refresh_ttl_ms,
+            };
+            let session = session_of(run_auth(&app, auth_request(&app, &org_id, actor.clone(), start, request_id)).await?)?;
+            Grant { org_id, actor, session: Some(session) }
         }
-        "" => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required")),
+        "refresh_token" => {
+            let raw = form.refresh_token.as_deref().ok_or_else(|| invalid_request("refresh_token is required"))?;
+            let claims = app
+                .signer
+                .verify_refresh(raw)
+                .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", e))?;
+            let client_id = match creds {
+                Some(c) => Some(authenticated_client(&app, Some(c)).await?.1.id),
+                None => form.client_id.clone(),
+            };
+            let org = app.engine.org(&claims.org_id);
+            let user = org.as_ref().and_then(|o| o.users.get(&claims.user_id).cloned());
+            let Some(user) = user else {
+                return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token's user no longer exists"));
+            };
+            let actor = Actor::user(user.id.clone(), user.roles.clone());
+            let rotate = AuthCommand::Refresh {
+                session_id: claims.session_id,
+                generation: claims.generation,
+                client_id,
+                refresh_ttl_ms,
+            };
+            let req = auth_request(&app, &claims.org_id, actor.clone(), rotate, request_id);
+            let session = session_of(run_auth(&app, req).await?)?;
+            Grant { org_id: claims.org_id, actor, session: Some(session) }
+        }
+        "authorization_code" => {
+            let code = form.code.as_deref().ok_or_else(|| invalid_request("code is required"))?;
+            let redirect_uri = form.redirect_uri.clone().ok_or_else(|| invalid_request("redirect_uri is required"))?;
+            let verifier = form.code_verifier.as_deref().ok_or_else(|| invalid_request("code_verifier is required (PKCE)"))?;
+            if !valid_pkce_string(verifier) {
+                return Err(invalid_request("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"));
+            }
+            // Public clients (browser apps) name themselves; confidential ones may authenticate as well.
+            let (org_id, client) = match creds {
+                Some(c) => authenticated_client(&app, Some(c)).await?,
+                None => {
+                    let id = form.client_id.as_deref().ok_or_else(|| invalid_request("client_id is required"))?;
+                    app.engine.find_client(id).ok_or_else(invalid_client)?
+                }
+            };
+            let redeem = AuthCommand::RedeemCode {
+                hash: hex(&Sha256::digest(code.as_bytes())),
+                client_id: client.id.clone(),
+                redirect_uri,
+                challenge_of_verifier: s256(verifier),
+                refresh_ttl_ms,
+            };
+            let client_actor = Actor::client(client.id.clone(), Scopes::default());
+            let session = session_of(run_auth(&app, auth_request(&app, &org_id, client_actor, redeem, request_id)).await?)?;
+            let user = app
+                .engine
+                .org(&org_id)
+                .and_then(|o| o.users.get(&session.user_id).cloned())
+                .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the user no longer exists"))?;
+            Grant { org_id, actor: Actor::user(user.id.clone(), user.roles.clone()), session: Some(session) }
+        }
+        "" => return Err(invalid_request("grant_type is required")),
         _ => {
             return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "supported grant types: client_credentials, password",
+                "supported grant types: client_credentials, password, refresh_token, authorization_code",
             ));
         }
     };
     let ttl = app.config.token_ttl_secs;
-    let expires = switchboard_engine::wall_clock_ms() / 1000 + ttl;
-    let token = app.signer.issue(&org_id, &actor, expires);
-    let scope = actor.scopes.list().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-    let mut resp =
-        axum::Json(TokenResponse { access_token: token, token_type: "bearer", expires_in: ttl, scope }).into_response();
+    let expires = wall_clock_ms() / 1000 + ttl;
+    let session_id = grant.session.as_ref().map(|s| s.id.as_str());
+    let access_token = app.signer.issue(&grant.org_id, &grant.actor, expires, session_id);
+    let refresh_token = grant.session.as_ref().map(|s| {
+        app.signer.issue_refresh(&RefreshClaims {
+            org_id: s.org_id.clone(),
+            user_id: s.user_id.clone(),
+            session_id: s.id.clone(),
+            generation: s.generation,
+        })
+    });
+    let scope = grant.actor.scopes.list().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+    let body = TokenResponse { access_token, token_type: "bearer", expires_in: ttl, scope, refresh_token };
+    let mut resp = axum::Json(body).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
-/// `application/x-www-form-urlencoded` decoding (RFC 6749 bodies), with a clear error.
-fn serde_urlencoded_parse(body: &[u8]) -> Result<TokenForm, ApiError> {
-    let mut form = TokenForm::default();
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the form body is not UTF-8"))?;
+/// The user behind a username and password, or one `invalid_grant` that does not say which was wrong.
+pub(crate) async fn check_password(app: &AppState, username: &str, password: String) -> Result<(String, User), ApiError> {
+    let found = app.engine.find_user_by_username(username);
+    let hash = found.as_ref().and_then(|(_, u)| u.password_hash.clone());
+    if !verify_or_decoy(password, hash).await {
+        return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown user or wrong password"));
+    }
+    found.ok_or_else(|| ApiError::internal("a verified user vanished"))
+}
+
+/// RFC 7009: the token is the proof. Unknown, expired or foreign tokens answer 200 as well, so the
+/// endpoint tells nothing about tokens it did not issue.
+async fn revoke(
+    State(app): State<AppState>,
+    request_id: Option<axum::Extension<RequestId>>,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
+    let form = parse_pairs(&body)?;
+    let token = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).ok_or_else(|| invalid_request("token is required"))?;
+    let request_id = request_id.map(|r| r.0.0);
+    let now = wall_clock_ms() / 1000;
+    if let Ok(t) = app.signer.verify(token, now) {
+        let cmd = AuthCommand::RevokeToken { token_id: t.token_id.clone(), expires_ms: t.expires_at_unix * 1000 };
+        if !t.token_id.is_empty() {
+            run_auth(&app, auth_request(&app, &t.org_id, t.actor, cmd, request_id)).await?;
+        }
+    } else if let Ok(r) = app.signer.verify_refresh(token) {
+        let actor = Actor::user(r.user_id.clone(), vec![]);
+        let cmd = AuthCommand::RevokeSession { session_id: r.session_id };
+        if app.engine.org(&r.org_id).is_some() {
+            run_auth(&app, auth_request(&app, &r.org_id, actor, cmd, request_id)).await?;
+        }
+    }
+    let mut resp = StatusCode::OK.into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// `application/x-www-form-urlencoded` pairs (RFC 6749 bodies), with a clear error. A repeated
+/// parameter is refused (RFC 6749 §3.1: parameters must not be included more than once).
+pub(crate) fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|_| invalid_request("the form body is not UTF-8"))?;
+    let mut out: Vec<(String, String)> = Vec::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let k = percent_decode(k).ok_or_else(|| ApiError::bad_request("bad percent-encoding in the form"))?;
-        let v = Some(percent_decode(v).ok_or_else(|| ApiError::bad_request("bad percent-encoding in the form"))?);
-        match k.as_str() {
-            "grant_type" => form.grant_type = v,
-            "client_id" => form.client_id = v,
-            "client_secret" => form.client_secret = v,
-            "username" => form.username = v,
-            "password" => form.password = v,
-            "scope" => form.scope = v,
-            _ => {}
+        let bad = || invalid_request("bad percent-encoding in the form body");
+        let (k, v) = (percent_decode(k).ok_or_else(bad)?, percent_decode(v).ok_or_else(bad)?);
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(invalid_request(&format!("the parameter {k:?} appears more than once")));
         }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
+fn serde_urlencoded_parse(body: &[u8]) -> Result<TokenForm, ApiError> {
+    let mut form = TokenForm::default();
+    for (k, v) in parse_pairs(body)? {
+        let slot = match k.as_str() {
+            "grant_type" => &mut form.grant_type,
+            "client_id" => &mut form.client_id,
+            "client_secret" => &mut form.client_secret,
+            "username" => &mut form.username,
+            "password" => &mut form.password,
+            "scope" => &mut form.scope,
+            "refresh_token" => &mut form.refresh_token,
+            "code" => &mut form.code,
+            "redirect_uri" => &mut form.redirect_uri,
+            "code_verifier" => &mut form.code_verifier,
+            _ => continue,
+        };
+        *slot = Some(v);
     }
     Ok(form)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -190,6 +386,27 @@ mod tests {
         assert_eq!(f.scope.as_deref(), Some("x y"));
         assert!(serde_urlencoded_parse(b"a=%zz").is_err());
         assert_eq!(decode_base64("dXNlcjpwYXNz").unwrap(), b"user:pass");
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        let e = serde_urlencoded_parse(b"grant_type=password&grant_type=client_credentials").unwrap_err();
+        assert_eq!(e.code, "invalid_request");
+        assert!(e.detail.contains("grant_type"));
+    }
+
+    #[test]
+    fn pkce_s256_matches_an_independent_implementation() {
+        // Python: base64.urlsafe_b64encode(hashlib.sha256(v.encode()).digest()).rstrip(b"=")
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWQOqw7s";
+        assert!(valid_pkce_string(verifier));
+        assert_eq!(s256(verifier), "C__-VracIKGwI4tysIgwFiUjp-caoIEYh9hBHqyR9TY");
+        assert!(!valid_pkce_string("short"));
+        assert!(!valid_pkce_string(&"a".repeat(129)));
+        assert!(!valid_pkce_string(&format!("{}+", "a".repeat(43))));
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(b"foo"), "Zm9v");
     }
 
     proptest! {

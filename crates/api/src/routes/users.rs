@@ -90,7 +90,7 @@ async fn create_user(
     caller.require(&[Scope::UsersAdmin])?;
     let b: wire::UserBody = json(&body)?;
     if b.roles.contains(&Role::Admin) {
-        caller.require(&[Scope::Admin])?;
+        caller.require_role(Role::Admin, Scope::Admin)?;
     }
     let spec = spec_from(b).await?;
     run_config(&app, &caller, &meta, &body, ConfigCommand::CreateUser(spec), true).await
@@ -107,7 +107,7 @@ async fn update_user(
     let b: wire::UserBody = json(&body)?;
     let target_is_admin = org_of(&app, &caller)?.users.get(&id).is_some_and(|u| u.has_role(Role::Admin));
     if b.roles.contains(&Role::Admin) || target_is_admin {
-        caller.require(&[Scope::Admin])?;
+        caller.require_role(Role::Admin, Scope::Admin)?;
     }
     let spec = spec_from(b).await?;
     run_config(&app, &caller, &meta, &body, ConfigCommand::UpdateUser { id, spec }, false).await
@@ -176,13 +176,41 @@ async fn create_client(
     if b.scopes.is_empty() {
         return Err(ApiError::invalid("/scopes", "give at least one scope"));
     }
+    if b.redirect_uris.len() > 10 {
+        return Err(ApiError::invalid("/redirectUris", "at most 10"));
+    }
+    for (i, u) in b.redirect_uris.iter().enumerate() {
+        if let Err(why) = valid_redirect_uri(u) {
+            return Err(ApiError::invalid(&format!("/redirectUris/{i}"), why));
+        }
+    }
     let secret = new_secret();
     let secret_hash = hash_secret_async(secret.clone()).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let cmd = ConfigCommand::CreateClient { id, name: b.name, scopes: b.scopes, secret_hash };
+    let redirect_uris = b.redirect_uris;
+    let cmd = ConfigCommand::CreateClient { id, name: b.name, scopes: b.scopes, secret_hash, redirect_uris };
     let out = configure(&app, &caller, cmd, None, meta.idempotency(&caller, &body)).await?;
     let ConfigOutcome::Client(c) = out else { return Err(ApiError::internal("unexpected outcome")) };
     Ok((StatusCode::CREATED, axum::Json(json!(wire::ClientView::new(&c, Some(&secret))))).into_response())
+}
+
+/// RFC 6749 §3.1.2 and RFC 8252: absolute, no fragment; `https`, or `http` only to this machine (native and
+/// development apps), so a code is never sent in clear over a network.
+fn valid_redirect_uri(u: &str) -> Result<(), &'static str> {
+    if u.len() > 2000 || u.contains('#') || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be an absolute URI without a fragment or spaces, at most 2000 characters");
+    }
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    let Some(rest) = rest else { return Err("must start with https:// (or http:// to a loopback address)") };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    if name.is_empty() {
+        return Err("must name a host");
+    }
+    if u.starts_with("http://") && !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err("http:// is allowed only to 127.0.0.1, [::1] or localhost; use https://");
+    }
+    Ok(())
 }
 
 async fn client_me(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

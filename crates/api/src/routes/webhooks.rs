@@ -149,7 +149,7 @@ async fn redeliver(
     org_of(&app, &caller)?.webhooks.get(&id).ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let now = app.engine.now();
     let d =
-        app.engine.redeliver(&caller.org_id, &did).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+        app.engine.redeliver(caller.attribution(), &did).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     if d.webhook_id != id {
         return Err(ApiError::not_found("delivery", &did));
     }
