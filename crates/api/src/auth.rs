@@ -390,7 +390,8 @@ mod tests {
         assert_eq!(back.session_id.as_deref(), Some("family"));
         assert_eq!(back.token_id.len(), 32, "every access token has its own id");
         assert_ne!(s.verify(&s.issue("org", &actor, 100, None), 1).unwrap().token_id, back.token_id);
-        let refresh = RefreshClaims { org_id: "org".into(), user_id: "u1".into(), session_id: "f".into(), generation: 3 };
+        let refresh =
+            RefreshClaims { org_id: "org".into(), user_id: "u1".into(), session_id: "f".into(), generation: 3 };
         let r = s.issue_refresh(&refresh);
         assert_eq!(s.verify_refresh(&r).unwrap(), refresh);
         assert!(s.verify(&r, 1).is_err(), "a refresh token is no access token");

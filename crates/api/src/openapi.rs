@@ -11,7 +11,7 @@ pub const OPERATIONS: &[Operation] = &[
         "post",
         "/oauth/token",
         "token",
-        "Get an access token (client_credentials or password grant, form body)",
+        "Get an access token (form body): client_credentials, password, refresh_token, authorization_code + PKCE",
         "",
         Some("TokenForm"),
     ),
@@ -283,6 +283,193 @@ pub const OPERATIONS: &[Operation] = &[
         "bootstrap admin client",
         Some("Org"),
     ),
+    (
+        "post",
+        "/oauth/revoke",
+        "revoke",
+        "Revoke an access or refresh token (RFC 7009, form body token=...); always 200",
+        "",
+        None,
+    ),
+    (
+        "get",
+        "/oauth/authorize",
+        "authorizePage",
+        "The login page of the authorization-code flow (PKCE S256 required)",
+        "",
+        None,
+    ),
+    (
+        "post",
+        "/oauth/authorize",
+        "authorizeLogin",
+        "Sign in on the login page; redirects to the client with a code",
+        "",
+        None,
+    ),
+    ("get", "/v1/audit", "audit", "The org's audit trail (actor, conversationId, after, limit)", "admin", None),
+    ("get", "/v1/admin/orgs", "listOrgs", "Every organization", "bootstrap admin client", None),
+    (
+        "post",
+        "/v1/admin/bench/commit",
+        "benchCommit",
+        "The benchmark's store ceiling: one durable insert + update",
+        "bootstrap admin client",
+        None,
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/hold",
+        "hold",
+        "Put a connected participant on hold",
+        "conversations:write",
+        Some("Version"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/unhold",
+        "unhold",
+        "Take a participant off hold",
+        "conversations:write",
+        Some("Version"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/participants/{pid}/typing",
+        "typing",
+        "An agent is typing (ephemeral, not logged)",
+        "conversations:write",
+        None,
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/consult",
+        "consult",
+        "Consult a queue or a user while the customer is held",
+        "conversations:write",
+        Some("Object"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/consult/complete",
+        "completeConsult",
+        "Hand the customer to the consulted party",
+        "conversations:write",
+        Some("Object"),
+    ),
+    (
+        "post",
+        "/v1/conversations/{id}/consult/cancel",
+        "cancelConsult",
+        "End the consult and return to the customer",
+        "conversations:write",
+        Some("Object"),
+    ),
+    (
+        "get",
+        "/v1/conversations/{id}/wrapup-explain",
+        "wrapupExplain",
+        "Why each participant's wrap-up is what it is",
+        "conversations:read",
+        None,
+    ),
+    (
+        "post",
+        "/v1/queues/{id}/context/validate",
+        "validateContext",
+        "Validate contextData against the queue's contextSchema",
+        "conversations:write or conversations:participate",
+        Some("Object"),
+    ),
+    ("get", "/v1/events", "events", "The org's event log after a sequence number (after, limit)", "events:read", None),
+    ("get", "/v1/events/ws", "eventsWs", "Replay then live events over a WebSocket", "events:read", None),
+    ("get", "/v1/events/stream", "eventsSse", "Replay then live events as server-sent events", "events:read", None),
+    ("get", "/v1/webhooks", "listWebhooks", "Webhooks", "webhooks:admin", None),
+    (
+        "post",
+        "/v1/webhooks",
+        "createWebhook",
+        "Create a webhook (SSRF-checked target, HMAC secret)",
+        "webhooks:admin",
+        Some("Webhook"),
+    ),
+    ("get", "/v1/webhooks/{id}", "getWebhook", "A webhook", "webhooks:admin", None),
+    (
+        "put",
+        "/v1/webhooks/{id}",
+        "updateWebhook",
+        "Replace a webhook; a new secret rotates with a 24 h overlap",
+        "webhooks:admin",
+        Some("Webhook"),
+    ),
+    ("delete", "/v1/webhooks/{id}", "deleteWebhook", "Delete a webhook", "webhooks:admin", None),
+    (
+        "get",
+        "/v1/webhooks/{id}/deliveries",
+        "webhookDeliveries",
+        "A webhook's deliveries (after, limit)",
+        "webhooks:admin",
+        None,
+    ),
+    (
+        "post",
+        "/v1/webhooks/{id}/deliveries/{did}/redeliver",
+        "redeliver",
+        "Queue a delivery again",
+        "webhooks:admin",
+        None,
+    ),
+    ("get", "/v1/messaging-deployments", "listDeployments", "Messaging deployments", "routing:read", None),
+    (
+        "post",
+        "/v1/messaging-deployments",
+        "createDeployment",
+        "Create a messaging deployment (queue, key, allowed origins)",
+        "routing:admin",
+        Some("Deployment"),
+    ),
+    ("get", "/v1/messaging-deployments/{id}", "getDeployment", "A messaging deployment", "routing:read", None),
+    (
+        "put",
+        "/v1/messaging-deployments/{id}",
+        "updateDeployment",
+        "Replace a messaging deployment",
+        "routing:admin",
+        Some("Deployment"),
+    ),
+    (
+        "delete",
+        "/v1/messaging-deployments/{id}",
+        "deleteDeployment",
+        "Delete a messaging deployment",
+        "routing:admin",
+        None,
+    ),
+    (
+        "post",
+        "/v1/guest/sessions",
+        "createGuestSession",
+        "Open a web-messaging session as a guest (no token; rate-limited per address)",
+        "",
+        Some("GuestSession"),
+    ),
+    ("get", "/v1/guest/ws", "guestWs", "The guest's WebSocket (token in the query)", "guest token", None),
+    (
+        "post",
+        "/v1/analytics/conversations/details/query",
+        "detailsQuery",
+        "Conversation details in an interval, filtered and paged",
+        "analytics:read",
+        Some("DetailsQuery"),
+    ),
+    (
+        "post",
+        "/v1/analytics/conversations/aggregates/query",
+        "aggregatesQuery",
+        "Aggregated metrics in an interval",
+        "analytics:read",
+        Some("AggregatesQuery"),
+    ),
 ];
 
 fn schemas() -> Value {
@@ -354,7 +541,8 @@ fn schemas() -> Value {
             "voiceBlocksOthers": {"type": "boolean"}}},
         "RoutingStatus": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {"status": {"enum": ["onQueue", "offQueue"]}}},
         "Client": {"type": "object", "additionalProperties": false, "required": ["name", "scopes"], "properties": {
-            "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}},
+            "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}},
+            "redirectUris": {"type": "array", "maxItems": 10, "items": {"type": "string"}}}},
         "Clock": {"type": "object", "additionalProperties": false, "required": ["advanceMs"], "properties": {"advanceMs": {"type": "integer", "minimum": 0}}},
         "Webhook": {"type": "object", "additionalProperties": false, "required": ["url", "eventTypes"], "properties": {
             "url": {"type": "string"}, "eventTypes": {"type": "array", "items": {"type": "string"}},
@@ -415,4 +603,49 @@ pub fn document() -> Value {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPERATIONS;
+
+    /// Every path a route module registers, read from the sources: `.route("...")` and the participant
+    /// routes built as `format!("{p}/...")`.
+    fn routed_paths() -> Vec<String> {
+        let sources = [
+            include_str!("routes/admin.rs"),
+            include_str!("routes/analytics.rs"),
+            include_str!("routes/audit.rs"),
+            include_str!("routes/authorize.rs"),
+            include_str!("routes/config.rs"),
+            include_str!("routes/conversations.rs"),
+            include_str!("routes/deployments.rs"),
+            include_str!("routes/events.rs"),
+            include_str!("routes/guest.rs"),
+            include_str!("routes/ops.rs"),
+            include_str!("routes/token.rs"),
+            include_str!("routes/users.rs"),
+            include_str!("routes/webhooks.rs"),
+        ];
+        let participant = "/v1/conversations/{id}/participants/{pid}";
+        let mut out = Vec::new();
+        for src in sources {
+            for chunk in src.split(".route(").skip(1) {
+                let start = chunk.find('"').expect("a route names its path");
+                let rest = &chunk[start + 1..];
+                let path = &rest[..rest.find('"').expect("a closed string")];
+                out.push(path.replace("{p}", participant));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_routed_path_is_documented() {
+        let paths = routed_paths();
+        assert!(paths.len() > 40, "the scan found the routes ({})", paths.len());
+        for p in paths {
+            assert!(OPERATIONS.iter().any(|op| op.1 == p), "{p} is routed but not in the OpenAPI table");
+        }
+    }
 }

@@ -78,11 +78,9 @@ impl ApiError {
                 "unavailable",
                 "the engine is not accepting writes right now",
             ),
-            EngineError::Auth { error, description } => {
-                ApiError::new(StatusCode::BAD_REQUEST, error, &description)
-                    .with("error", error)
-                    .with("error_description", description)
-            }
+            EngineError::Auth { error, description } => ApiError::new(StatusCode::BAD_REQUEST, error, &description)
+                .with("error", error)
+                .with("error_description", description),
             e @ (EngineError::Store(_) | EngineError::Decode(_)) => ApiError::internal(e),
         }
     }

@@ -25,6 +25,9 @@ pub struct Connection {
     pub client_id: Option<String>,
     #[arg(long, env = "SWITCHBOARD_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
+    /// A file holding the client secret (for secret stores).
+    #[arg(long, env = "SWITCHBOARD_CLIENT_SECRET_FILE")]
+    pub client_secret_file: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -71,15 +74,16 @@ pub enum AnalyticsCmd {
     },
 }
 
-async fn token(http: &reqwest::Client, c: &Connection) -> anyhow::Result<String> {
+pub(crate) async fn token(http: &reqwest::Client, c: &Connection) -> anyhow::Result<String> {
     if let Some(t) = &c.token {
         return Ok(t.clone());
     }
+    let secret = crate::secret_from(c.client_secret.clone(), c.client_secret_file.as_deref())?;
     let (id, secret) = c
         .client_id
         .as_ref()
-        .zip(c.client_secret.as_ref())
-        .context("give --token, or --client-id and --client-secret")?;
+        .zip(secret.as_ref())
+        .context("give --token, or --client-id and --client-secret (or --client-secret-file)")?;
     let r: Value = http
         .post(format!("{}/oauth/token", c.url))
         .basic_auth(id, Some(secret))
@@ -92,7 +96,13 @@ async fn token(http: &reqwest::Client, c: &Connection) -> anyhow::Result<String>
     r["access_token"].as_str().map(String::from).with_context(|| format!("no token: {r}"))
 }
 
-async fn post(http: &reqwest::Client, c: &Connection, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    c: &Connection,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
     let r = http.post(format!("{}{path}", c.url)).bearer_auth(token).json(body).send().await?;
     let status = r.status();
     let v: Value = r.json().await.unwrap_or(Value::Null);

@@ -4,4 +4,22 @@
 pub mod analytics_cmd;
 pub mod bench;
 pub mod demo;
+pub mod org_cmd;
 pub mod server;
+
+/// A secret given directly or as a file (`*_FILE`, for secret stores); the file's trailing newline is not
+/// part of the secret.
+pub fn secret_from(value: Option<String>, file: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    match (value, file) {
+        (Some(v), _) => Ok(Some(v)),
+        (None, Some(f)) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("reading the secret file {}", f.display()))?;
+            let secret = text.trim_end_matches(['\n', '\r']).to_string();
+            anyhow::ensure!(!secret.is_empty(), "the secret file {} is empty", f.display());
+            Ok(Some(secret))
+        }
+        (None, None) => Ok(None),
+    }
+}

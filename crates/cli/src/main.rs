@@ -54,8 +54,24 @@ enum Cmd {
         /// A file holding the admin client secret (for secret stores).
         #[arg(long, env = "SWITCHBOARD_ADMIN_CLIENT_SECRET_FILE")]
         admin_client_secret_file: Option<PathBuf>,
+        /// Access-token lifetime.
         #[arg(long, env = "SWITCHBOARD_TOKEN_TTL_SECS", default_value_t = 3600)]
         token_ttl_secs: i64,
+        /// A refresh-token family ends after this long without a refresh.
+        #[arg(long, env = "SWITCHBOARD_REFRESH_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+        refresh_ttl_secs: i64,
+        /// Requests per minute per caller identity with a valid token (0: unlimited).
+        #[arg(long, env = "SWITCHBOARD_RATE_PER_IDENTITY", default_value_t = 6000)]
+        rate_per_identity: u32,
+        /// Requests per minute per client address without a valid token (0: unlimited).
+        #[arg(long, env = "SWITCHBOARD_RATE_PER_ADDRESS", default_value_t = 600)]
+        rate_per_address: u32,
+        /// Requests per minute per client address on /oauth/* (0: unlimited).
+        #[arg(long, env = "SWITCHBOARD_RATE_OAUTH_PER_ADDRESS", default_value_t = 60)]
+        rate_oauth_per_address: u32,
+        /// Guest (web messaging) sessions per client address per minute.
+        #[arg(long, env = "SWITCHBOARD_GUEST_SESSIONS_PER_MINUTE", default_value_t = 30)]
+        guest_sessions_per_minute: u32,
         /// Refuse the OAuth password grant.
         #[arg(long, env = "SWITCHBOARD_DISABLE_PASSWORD_GRANT")]
         disable_password_grant: bool,
@@ -69,6 +85,9 @@ enum Cmd {
     /// Query a server's analytics: details (every page) or aggregates, as a table, CSV or JSON.
     #[command(subcommand)]
     Analytics(switchboard_cli::analytics_cmd::AnalyticsCmd),
+    /// Organizations on a running server (through the bootstrap admin client).
+    #[command(subcommand)]
+    Org(switchboard_cli::org_cmd::OrgCmd),
     /// Apply pending database migrations and report the schema version.
     Migrate {
         #[arg(long, env = "SWITCHBOARD_DB", default_value = "switchboard.db")]
@@ -95,14 +114,16 @@ async fn main() -> anyhow::Result<()> {
             admin_client_secret,
             admin_client_secret_file,
             token_ttl_secs,
+            refresh_ttl_secs,
+            rate_per_identity,
+            rate_per_address,
+            rate_oauth_per_address,
+            guest_sessions_per_minute,
             disable_password_grant,
             allow_private_webhooks,
         } => {
-            let secret = match (admin_client_secret, admin_client_secret_file) {
-                (Some(s), _) => Some(s),
-                (None, Some(f)) => Some(std::fs::read_to_string(&f)?.trim().to_string()),
-                (None, None) => None,
-            };
+            anyhow::ensure!(token_ttl_secs > 0 && refresh_ttl_secs > 0, "token lifetimes must be positive");
+            let secret = switchboard_cli::secret_from(admin_client_secret, admin_client_secret_file.as_deref())?;
             let config = ServeConfig {
                 listen,
                 manual_clock: clock == ClockKind::Manual,
@@ -110,6 +131,13 @@ async fn main() -> anyhow::Result<()> {
                 admin_client_id,
                 admin_client_secret: secret,
                 token_ttl_secs,
+                refresh_ttl_secs,
+                rate: switchboard_api::RateBudgets {
+                    per_identity: rate_per_identity,
+                    per_address: rate_per_address,
+                    oauth_per_address: rate_oauth_per_address,
+                },
+                guest_sessions_per_minute,
                 password_grant: !disable_password_grant,
                 allow_private_webhooks,
                 ..ServeConfig::new(db.clone())
@@ -141,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Cmd::Analytics(cmd) => switchboard_cli::analytics_cmd::run(cmd).await?,
+        Cmd::Org(cmd) => switchboard_cli::org_cmd::run(cmd).await?,
         Cmd::Migrate { db } => {
             println!("migrating {} ...", db.display());
             let report = switchboard_store_sqlite::migrate(&db)?;

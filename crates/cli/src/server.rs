@@ -22,6 +22,9 @@ pub struct ServeConfig {
     /// `None`: keep the existing client, or create one with a random secret printed once.
     pub admin_client_secret: Option<String>,
     pub token_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    /// Authorization codes live this long.
+    pub code_ttl_secs: i64,
     pub password_grant: bool,
     /// Frames kept for slow subscribers before they are told to resync.
     pub bus_capacity: usize,
@@ -42,6 +45,8 @@ impl ServeConfig {
             admin_client_id: "admin".into(),
             admin_client_secret: None,
             token_ttl_secs: 3600,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            code_ttl_secs: 60,
             password_grant: true,
             bus_capacity: 4096,
             allow_private_webhooks: false,
@@ -147,6 +152,8 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     let api = ApiConfig {
         bootstrap_client_id: Some(config.admin_client_id.clone()),
         token_ttl_secs: config.token_ttl_secs,
+        refresh_ttl_secs: config.refresh_ttl_secs,
+        code_ttl_secs: config.code_ttl_secs,
         password_grant: config.password_grant,
         guest_sessions_per_minute: config.guest_sessions_per_minute,
         rate: config.rate.clone(),

@@ -94,17 +94,15 @@ impl State {
             fired += 1;
             let cmd = Command::FireTimer { timer: t.kind.clone(), due_at: Timestamp(due) };
             match self.load(&t.org_id, &t.conversation_id) {
-                Ok(Some(conv)) => {
-                    match self.run(&t.org_id, Some(conv), &cmd, &system, false) {
-                        Ok((_, true)) => {
-                            let action = format!("timer.{}", t.kind.name());
-                            let id = t.conversation_id.as_str();
-                            self.stage_audit(&t.org_id, &system, &action, "conversation", id, Some(id), None);
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(conversation = %t.conversation_id, error = %e, "timer firing refused"),
+                Ok(Some(conv)) => match self.run(&t.org_id, Some(conv), &cmd, &system, false) {
+                    Ok((_, true)) => {
+                        let action = format!("timer.{}", t.kind.name());
+                        let id = t.conversation_id.as_str();
+                        self.stage_audit(&t.org_id, &system, &action, "conversation", id, Some(id), None);
                     }
-                }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(conversation = %t.conversation_id, error = %e, "timer firing refused"),
+                },
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "a due timer's conversation could not be loaded"),
             }

@@ -43,12 +43,27 @@ pub struct AuthCode {
 #[derive(Clone, Debug)]
 pub enum AuthCommand {
     /// A new family for a user who just proved who they are.
-    StartSession { user_id: String, client_id: Option<String>, grant: String, refresh_ttl_ms: i64 },
+    StartSession {
+        user_id: String,
+        client_id: Option<String>,
+        grant: String,
+        refresh_ttl_ms: i64,
+    },
     /// Rotates a family: `generation` must be the current one.
-    Refresh { session_id: String, generation: u64, client_id: Option<String>, refresh_ttl_ms: i64 },
-    RevokeSession { session_id: String },
+    Refresh {
+        session_id: String,
+        generation: u64,
+        client_id: Option<String>,
+        refresh_ttl_ms: i64,
+    },
+    RevokeSession {
+        session_id: String,
+    },
     /// Revokes one access token (by its id) until it would have expired anyway.
-    RevokeToken { token_id: String, expires_ms: i64 },
+    RevokeToken {
+        token_id: String,
+        expires_ms: i64,
+    },
     SaveCode(AuthCode),
     /// Exchanges a code. `challenge_of_verifier` is S256 of the verifier the client sent.
     RedeemCode {

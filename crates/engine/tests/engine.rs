@@ -5,13 +5,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use switchboard_core::command::CreateConversation;
 use switchboard_core::config::{AcwSettings, QueueMember, Role};
 use switchboard_core::{Actor, AcwPolicy, Command, MediaType, Timestamp};
+use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthOutcome, AuthRequest, Session};
 use switchboard_engine::{
     Attribution, ConfigCommand, ConfigOutcome, ConversationRequest, Engine, EngineError, ManualClock, QueueSpec,
     RoutingStatusRequest, UserSpec,
 };
-use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthOutcome, AuthRequest, Session};
 use switchboard_store::memory::MemoryStore;
-use switchboard_store::{AuditQuery, AuditRow, CommitBatch, ConversationFilter, ConversationPage, EntityRow, IdempotencyRow};
+use switchboard_store::{
+    AuditQuery, AuditRow, CommitBatch, ConversationFilter, ConversationPage, EntityRow, IdempotencyRow,
+};
 use switchboard_store::{ConversationRow, Store, StoreError, StoreResult, StoredEvent, TimerRow};
 
 /// The in-memory store with a switch that makes commits fail, like a full disk.
@@ -293,8 +295,12 @@ async fn refresh_rotates_reuse_revokes_the_family_and_revocations_survive_restar
     let store = Arc::new(FlakyStore::default());
     let engine = start(store.clone()).await;
     seed(&engine).await;
-    let start_session =
-        AuthCommand::StartSession { user_id: "u1".into(), client_id: None, grant: "password".into(), refresh_ttl_ms: 1000 };
+    let start_session = AuthCommand::StartSession {
+        user_id: "u1".into(),
+        client_id: None,
+        grant: "password".into(),
+        refresh_ttl_ms: 1000,
+    };
     let s1 = session(engine.authorize(auth(start_session, 0)).await);
     assert_eq!(s1.generation, 1);
     let refresh = |generation, now| {
@@ -352,25 +358,46 @@ async fn an_authorization_code_is_single_use_and_checks_client_redirect_and_veri
         other => panic!("expected invalid_grant, got {other:?}"),
     };
     engine.authorize(auth(AuthCommand::SaveCode(code.clone()), 0)).await.unwrap();
-    assert!(description(engine.authorize(redeem("nope", "app", "https://app.example/cb", "challenge", 1)).await).contains("unknown"));
-    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 10_000)).await).contains("expired"));
+    assert!(
+        description(engine.authorize(redeem("nope", "app", "https://app.example/cb", "challenge", 1)).await)
+            .contains("unknown")
+    );
+    assert!(
+        description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 10_000)).await)
+            .contains("expired")
+    );
     // A wrong verifier burns the code: no second guess.
-    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "wrong", 1)).await).contains("code_verifier"));
-    assert!(description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 2)).await).contains("already used"));
+    assert!(
+        description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "wrong", 1)).await)
+            .contains("code_verifier")
+    );
+    assert!(
+        description(engine.authorize(redeem("h1", "app", "https://app.example/cb", "challenge", 2)).await)
+            .contains("already used")
+    );
 
     let fresh = AuthCode { hash: "h2".into(), ..code.clone() };
     engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
-    assert!(description(engine.authorize(redeem("h2", "other", "https://app.example/cb", "challenge", 1)).await).contains("another client"));
+    assert!(
+        description(engine.authorize(redeem("h2", "other", "https://app.example/cb", "challenge", 1)).await)
+            .contains("another client")
+    );
     let fresh = AuthCode { hash: "h3".into(), ..code.clone() };
     engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
-    assert!(description(engine.authorize(redeem("h3", "app", "https://evil.example/cb", "challenge", 1)).await).contains("redirect_uri"));
+    assert!(
+        description(engine.authorize(redeem("h3", "app", "https://evil.example/cb", "challenge", 1)).await)
+            .contains("redirect_uri")
+    );
 
     let fresh = AuthCode { hash: "h4".into(), ..code };
     engine.authorize(auth(AuthCommand::SaveCode(fresh), 0)).await.unwrap();
     let s = session(engine.authorize(redeem("h4", "app", "https://app.example/cb", "challenge", 1)).await);
     assert_eq!((s.user_id.as_str(), s.client_id.as_deref()), ("u1", Some("app")));
     // Replaying a used code revokes what it was exchanged for.
-    assert!(description(engine.authorize(redeem("h4", "app", "https://app.example/cb", "challenge", 2)).await).contains("revoked"));
+    assert!(
+        description(engine.authorize(redeem("h4", "app", "https://app.example/cb", "challenge", 2)).await)
+            .contains("revoked")
+    );
     assert!(engine.is_revoked(&s.id));
     engine.shutdown().await;
 }

@@ -15,9 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use rusqlite::Connection;
-use switchboard_store::{AuditQuery, AuditRow, 
-    AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
-    DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
+use switchboard_store::{
+    AggregateCell, AggregateQuery, AuditQuery, AuditRow, CommitBatch, ConversationFilter, ConversationPage,
+    ConversationRow, DeliveryRow, DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult,
+    StoredEvent, TimerRow,
 };
 
 pub use schema::{MIGRATIONS, MigrationReport, latest_version, migrate};

@@ -2,9 +2,9 @@
 
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use switchboard_store::{AuditQuery, AuditRow, 
-    ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow, IdempotencyRow, StoreError,
-    StoreResult, StoredEvent, TimerRow,
+use switchboard_store::{
+    AuditQuery, AuditRow, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow, EntityRow,
+    IdempotencyRow, StoreError, StoreResult, StoredEvent, TimerRow,
 };
 
 /// Maps a read error, telling data that does not fit the store types (corruption) apart from failures

@@ -7,8 +7,8 @@ pub mod audit;
 pub mod conformance;
 pub mod memory;
 
-pub use audit::{AuditQuery, AuditRow};
 pub use analytics::{AggregateCell, AggregateQuery, AnalyticsRow, DetailsPage, DetailsQuery, MetricRow};
+pub use audit::{AuditQuery, AuditRow};
 
 use serde::{Deserialize, Serialize};
 

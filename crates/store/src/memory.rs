@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::{
-    AggregateCell, AggregateQuery, CommitBatch, ConversationFilter, ConversationPage, ConversationRow, DeliveryRow,
-    AuditQuery, AuditRow, DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult, StoredEvent, TimerRow,
+    AggregateCell, AggregateQuery, AuditQuery, AuditRow, CommitBatch, ConversationFilter, ConversationPage,
+    ConversationRow, DeliveryRow, DetailsPage, DetailsQuery, EntityRow, IdempotencyRow, Store, StoreError, StoreResult,
+    StoredEvent, TimerRow,
 };
 
 #[derive(Default)]

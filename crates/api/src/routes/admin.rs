@@ -16,7 +16,7 @@ use switchboard_wire as wire;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/admin/clock", post(advance_clock))
-        .route("/v1/admin/orgs", post(create_org))
+        .route("/v1/admin/orgs", post(create_org).get(list_orgs))
         .route("/v1/admin/bench/commit", post(ceiling_probe))
 }
 
@@ -37,7 +37,11 @@ async fn advance_clock(
     require_bootstrap(&caller)?;
     let b: wire::ClockBody = json(&body)?;
     let now = app.engine.now();
-    let out = app.engine.advance_clock(b.advance_ms, caller.attribution()).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let out = app
+        .engine
+        .advance_clock(b.advance_ms, caller.attribution())
+        .await
+        .map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     Ok(axum::Json(out).into_response())
 }
 
@@ -67,6 +71,15 @@ async fn create_org(State(app): State<AppState>, caller: Caller, RawBody(body): 
         axum::Json(json!({"id": org_id, "name": b.name, "adminClient": {"clientId": client_id, "secret": secret}})),
     )
         .into_response())
+}
+
+/// Every organization (id, name): for the operator.
+async fn list_orgs(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    require_bootstrap(&caller)?;
+    let mut orgs: Vec<_> =
+        app.engine.orgs().iter().map(|o| json!({"id": o.settings.id, "name": o.settings.name})).collect();
+    orgs.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Ok(super::config::listing(orgs))
 }
 
 /// The benchmark's store ceiling: one durable insert + update through the writer, no domain logic.

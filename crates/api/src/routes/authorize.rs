@@ -102,7 +102,11 @@ fn check(app: &AppState, p: &AuthzParams) -> Result<Checked, Refusal> {
         return Err(error_redirect(p, "unsupported_response_type", "only response_type=code is supported"));
     }
     if p.code_challenge_method != "S256" || !valid_pkce_string(&p.code_challenge) {
-        return Err(error_redirect(p, "invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256"));
+        return Err(error_redirect(
+            p,
+            "invalid_request",
+            "PKCE is required: code_challenge with code_challenge_method=S256",
+        ));
     }
     Ok(Checked { org_id, client_id: client.id })
 }
@@ -133,7 +137,9 @@ fn html(status: StatusCode, body: &str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -208,7 +214,12 @@ async fn login(
     };
     let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let failed = |app: &AppState| {
-        login_form(StatusCode::UNAUTHORIZED, &p, &client_name(app, &c.client_id), Some("Unknown user or wrong password."))
+        login_form(
+            StatusCode::UNAUTHORIZED,
+            &p,
+            &client_name(app, &c.client_id),
+            Some("Unknown user or wrong password."),
+        )
     };
     let Ok((user_org, user)) = check_password(&app, &field("username"), field("password")).await else {
         return Ok(failed(&app));

@@ -123,7 +123,13 @@ pub(crate) fn valid_pkce_string(s: &str) -> bool {
     (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-fn auth_request(app: &AppState, org_id: &str, actor: Actor, command: AuthCommand, request_id: Option<String>) -> AuthRequest {
+fn auth_request(
+    app: &AppState,
+    org_id: &str,
+    actor: Actor,
+    command: AuthCommand,
+    request_id: Option<String>,
+) -> AuthRequest {
     AuthRequest {
         org_id: org_id.to_string(),
         actor,
@@ -190,15 +196,14 @@ async fn token(
                 grant: "password".into(),
                 refresh_ttl_ms,
             };
-            let session = session_of(run_auth(&app, auth_request(&app, &org_id, actor.clone(), start, request_id)).await?)?;
+            let session =
+                session_of(run_auth(&app, auth_request(&app, &org_id, actor.clone(), start, request_id)).await?)?;
             Grant { org_id, actor, session: Some(session) }
         }
         "refresh_token" => {
             let raw = form.refresh_token.as_deref().ok_or_else(|| invalid_request("refresh_token is required"))?;
-            let claims = app
-                .signer
-                .verify_refresh(raw)
-                .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", e))?;
+            let claims =
+                app.signer.verify_refresh(raw).map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", e))?;
             let client_id = match creds {
                 Some(c) => Some(authenticated_client(&app, Some(c)).await?.1.id),
                 None => form.client_id.clone(),
@@ -206,7 +211,11 @@ async fn token(
             let org = app.engine.org(&claims.org_id);
             let user = org.as_ref().and_then(|o| o.users.get(&claims.user_id).cloned());
             let Some(user) = user else {
-                return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the refresh token's user no longer exists"));
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "the refresh token's user no longer exists",
+                ));
             };
             let actor = Actor::user(user.id.clone(), user.roles.clone());
             let rotate = AuthCommand::Refresh {
@@ -222,7 +231,8 @@ async fn token(
         "authorization_code" => {
             let code = form.code.as_deref().ok_or_else(|| invalid_request("code is required"))?;
             let redirect_uri = form.redirect_uri.clone().ok_or_else(|| invalid_request("redirect_uri is required"))?;
-            let verifier = form.code_verifier.as_deref().ok_or_else(|| invalid_request("code_verifier is required (PKCE)"))?;
+            let verifier =
+                form.code_verifier.as_deref().ok_or_else(|| invalid_request("code_verifier is required (PKCE)"))?;
             if !valid_pkce_string(verifier) {
                 return Err(invalid_request("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"));
             }
@@ -242,12 +252,12 @@ async fn token(
                 refresh_ttl_ms,
             };
             let client_actor = Actor::client(client.id.clone(), Scopes::default());
-            let session = session_of(run_auth(&app, auth_request(&app, &org_id, client_actor, redeem, request_id)).await?)?;
-            let user = app
-                .engine
-                .org(&org_id)
-                .and_then(|o| o.users.get(&session.user_id).cloned())
-                .ok_or_else(|| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the user no longer exists"))?;
+            let session =
+                session_of(run_auth(&app, auth_request(&app, &org_id, client_actor, redeem, request_id)).await?)?;
+            let user =
+                app.engine.org(&org_id).and_then(|o| o.users.get(&session.user_id).cloned()).ok_or_else(|| {
+                    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the user no longer exists")
+                })?;
             Grant { org_id, actor: Actor::user(user.id.clone(), user.roles.clone()), session: Some(session) }
         }
         "" => return Err(invalid_request("grant_type is required")),
@@ -279,7 +289,11 @@ async fn token(
 }
 
 /// The user behind a username and password, or one `invalid_grant` that does not say which was wrong.
-pub(crate) async fn check_password(app: &AppState, username: &str, password: String) -> Result<(String, User), ApiError> {
+pub(crate) async fn check_password(
+    app: &AppState,
+    username: &str,
+    password: String,
+) -> Result<(String, User), ApiError> {
     let found = app.engine.find_user_by_username(username);
     let hash = found.as_ref().and_then(|(_, u)| u.password_hash.clone());
     if !verify_or_decoy(password, hash).await {
@@ -296,7 +310,11 @@ async fn revoke(
     body: bytes::Bytes,
 ) -> Result<Response, ApiError> {
     let form = parse_pairs(&body)?;
-    let token = form.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str()).ok_or_else(|| invalid_request("token is required"))?;
+    let token = form
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| invalid_request("token is required"))?;
     let request_id = request_id.map(|r| r.0.0);
     let now = wall_clock_ms() / 1000;
     if let Ok(t) = app.signer.verify(token, now) {

@@ -148,8 +148,11 @@ async fn redeliver(
     caller.require(&[Scope::WebhooksAdmin])?;
     org_of(&app, &caller)?.webhooks.get(&id).ok_or_else(|| ApiError::not_found("webhook", &id))?;
     let now = app.engine.now();
-    let d =
-        app.engine.redeliver(caller.attribution(), &did).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let d = app
+        .engine
+        .redeliver(caller.attribution(), &did)
+        .await
+        .map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
     if d.webhook_id != id {
         return Err(ApiError::not_found("delivery", &did));
     }

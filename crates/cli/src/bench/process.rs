@@ -26,6 +26,9 @@ impl ServerProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("SWITCHBOARD_ADMIN_CLIENT_SECRET", BENCH_ADMIN_SECRET)
             .env("RUST_LOG", "warn")
+            // One token drives the whole load: budgets would measure the limiter, not the engine.
+            .env("SWITCHBOARD_RATE_PER_IDENTITY", "0")
+            .env("SWITCHBOARD_RATE_PER_ADDRESS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -334,6 +334,9 @@ async fn spawn_serve(db: &std::path::Path) -> anyhow::Result<(std::process::Chil
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .env("SWITCHBOARD_ADMIN_CLIENT_SECRET", SEED_ADMIN_SECRET)
+        // The latency loops poll readiness and query with one token: no budgets in the way.
+        .env("SWITCHBOARD_RATE_PER_IDENTITY", "0")
+        .env("SWITCHBOARD_RATE_PER_ADDRESS", "0")
         .stdout(std::process::Stdio::null())
         .spawn()?;
     let base = format!("http://127.0.0.1:{port}");

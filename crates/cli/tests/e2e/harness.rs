@@ -103,6 +103,10 @@ impl App {
         let resp = req.send().await.expect("request sent");
         let status = resp.status();
         let headers = resp.headers().clone();
+        // A stream never ends: its status and headers are the answer.
+        if headers.get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) {
+            return Resp { status, headers, body: Value::Null };
+        }
         let text = resp.text().await.expect("body read");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Resp { status, headers, body }

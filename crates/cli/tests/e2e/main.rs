@@ -7,6 +7,7 @@ mod events;
 mod guest;
 mod handover;
 mod harness;
+mod identity;
 mod lifecycle;
 mod receiver;
 mod routing;
