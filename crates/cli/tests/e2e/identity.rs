@@ -515,3 +515,70 @@ async fn role_changes_apply_to_tokens_already_issued_and_403_names_the_role() {
         .expect(403);
     assert_eq!((err["missingRole"].as_str(), err["missingScopes"][0].as_str()), (Some("admin"), Some("admin")));
 }
+
+#[tokio::test]
+async fn secrets_tokens_and_message_text_never_reach_the_logs() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("admin-secret");
+    std::fs::write(&secret_file, format!("{ADMIN_SECRET}\n")).unwrap();
+    let log_path = dir.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["serve", "--clock", "manual", "--db"])
+        .arg(dir.path().join("logs.db"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        // The secret comes from a file, as from a secret store.
+        .env("SWITCHBOARD_ADMIN_CLIENT_SECRET_FILE", &secret_file)
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line.contains("listening on");
+        printed.push(line);
+        if ready {
+            break;
+        }
+    }
+    let app = App::attach(&format!("http://127.0.0.1:{port}")).await;
+    app.user("logan", &["agent"]).await;
+    let login = password_grant(&app, "logan").await;
+    let refreshed = refresh(&app, &s(&login, "refresh_token")).await.ok();
+    let q = app.queue("Q", json!({"policy": "none"}), &[], &[]).await;
+    let guest = app
+        .raw(Method::POST, "/v1/guest/sessions", None, Some(&json!({"name": "G", "queueId": q}).to_string()), &[])
+        .await
+        .ok();
+    let conv = app.create(&app.admin, json!({"mediaType": "message", "queueId": q})).await;
+    let id = s(&conv, "id");
+    let text = "my card number is 4111 1111 1111 1111";
+    app.post(&format!("/v1/conversations/{id}/messages"), &app.admin, json!({"text": text})).await;
+    let bad = app
+        .form_token(&form(&[("grant_type", "password"), ("username", "logan"), ("password", "hunter2-wrong")]), None)
+        .await;
+    assert_eq!(bad.status, 400);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    printed.extend(lines.map_while(Result::ok));
+    let logs = std::fs::read_to_string(&log_path).unwrap() + &printed.join("\n");
+    assert!(logs.contains("applied schema migration"), "trace logging was on: {logs}");
+    for (what, secret) in [
+        ("admin secret", ADMIN_SECRET.to_string()),
+        ("password", PASSWORD.to_string()),
+        ("wrong password", "hunter2-wrong".to_string()),
+        ("admin token", app.admin.clone()),
+        ("access token", s(&login, "access_token")),
+        ("refresh token", s(&refreshed, "refresh_token")),
+        ("guest token", s(&guest, "guestToken")),
+        ("message text", text.to_string()),
+    ] {
+        // Any long enough piece of it would be a leak too.
+        let probe = &secret[..secret.len().min(24)];
+        assert!(!logs.contains(probe), "the {what} reached the logs");
+    }
+}

@@ -11,5 +11,6 @@ mod identity;
 mod lifecycle;
 mod receiver;
 mod routing;
+mod tenancy;
 mod timers;
 mod webhooks;
