@@ -222,11 +222,19 @@ pub fn verify_secret(secret: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
 }
 
+/// Argon2 runs on at most half the cores at once: a flood of logins queues here instead of taking every
+/// core from the requests of other tenants, which never hash.
+static ARGON2_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)))
+});
+
 pub async fn hash_secret_async(secret: String) -> Result<String, ApiError> {
+    let _permit = ARGON2_PERMITS.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || hash_secret(&secret)).await.map_err(ApiError::internal)
 }
 
 pub async fn verify_secret_async(secret: String, phc: String) -> bool {
+    let Ok(_permit) = ARGON2_PERMITS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || verify_secret(&secret, &phc)).await.unwrap_or(false)
 }
 

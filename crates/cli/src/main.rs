@@ -25,6 +25,8 @@ struct BenchCli {
 enum BenchSub {
     /// Fill a database with closed conversations (bulk path) and time a cold start of `serve` on it.
     Seed(switchboard_cli::bench::seed::SeedArgs),
+    /// Measure another tenant's latency while /oauth/token is flooded with password guesses.
+    Flood(switchboard_cli::bench::flood::FloodArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -162,6 +164,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Bench(BenchCli { sub: Some(BenchSub::Seed(args)), .. }) => {
             let report = switchboard_cli::bench::seed::run(args).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Cmd::Bench(BenchCli { sub: Some(BenchSub::Flood(args)), .. }) => {
+            let report = switchboard_cli::bench::flood::run(args).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Cmd::Bench(BenchCli { sub: None, run }) => {

@@ -3,6 +3,7 @@
 //! writes a JSON report with every figure also given as a ratio to its ceiling.
 
 mod delivery;
+pub mod flood;
 mod load;
 mod process;
 pub mod seed;
