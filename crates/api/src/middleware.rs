@@ -52,15 +52,12 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 
 /// 429 with `Retry-After` and the spent budget.
 pub fn too_many(spent: Budget, what: &str) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!("{what}; retry in {} s", spent.reset_secs),
-    )
-    .with("retryAfterSeconds", spent.reset_secs)
-    .header("retry-after", spent.reset_secs);
-    spent.write_headers(&mut e.headers);
-    e
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{what}; retry in {} s", spent.reset_secs))
+        .with("retryAfterSeconds", spent.reset_secs)
+        .header("retry-after", spent.reset_secs)
+        .header("ratelimit-limit", spent.limit)
+        .header("ratelimit-remaining", spent.remaining)
+        .header("ratelimit-reset", spent.reset_secs)
 }
 
 pub async fn rate_limit(State(app): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -13,16 +13,16 @@ pub struct ApiError {
     pub detail: String,
     pub extra: Map<String, Value>,
     /// Headers the answer carries besides the problem (Retry-After, WWW-Authenticate, RateLimit-*).
-    pub headers: axum::http::HeaderMap,
+    pub headers: Vec<(&'static str, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, detail: detail.into(), extra: Map::new(), headers: Default::default() }
+        ApiError { status, code, detail: detail.into(), extra: Map::new(), headers: Vec::new() }
     }
     pub fn header(mut self, name: &'static str, value: impl TryInto<HeaderValue>) -> Self {
         if let Ok(v) = value.try_into() {
-            self.headers.insert(name, v);
+            self.headers.push((name, v));
         }
         self
     }
@@ -187,7 +187,9 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        resp.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            resp.headers_mut().insert(name, value);
+        }
         resp
     }
 }

@@ -55,7 +55,7 @@ struct Checked {
 /// (RFC 6749 §4.1.2.1: never redirect to an unverified URI); after, by redirecting with `error`.
 enum Refusal {
     Page(StatusCode, String),
-    Redirect(Response),
+    Redirect(Box<Response>),
 }
 
 fn percent_encode(s: &str) -> String {
@@ -84,7 +84,7 @@ fn error_redirect(p: &AuthzParams, error: &str, description: &str) -> Refusal {
     if let Some(s) = &p.state {
         params.push(("state", s));
     }
-    Refusal::Redirect(redirect(&p.redirect_uri, &params))
+    Refusal::Redirect(Box::new(redirect(&p.redirect_uri, &params)))
 }
 
 fn check(app: &AppState, p: &AuthzParams) -> Result<Checked, Refusal> {
@@ -95,7 +95,7 @@ fn check(app: &AppState, p: &AuthzParams) -> Result<Checked, Refusal> {
     let Some((org_id, client)) = app.engine.find_client(&p.client_id) else {
         return Err(page("This application is not known to the server."));
     };
-    if !client.redirect_uris.iter().any(|u| *u == p.redirect_uri) {
+    if !client.redirect_uris.contains(&p.redirect_uri) {
         return Err(page("redirect_uri is not one this application registered."));
     }
     if p.response_type != "code" {
@@ -178,7 +178,7 @@ fn refusal_response(r: Refusal) -> Response {
         Refusal::Page(status, message) => {
             html(status, &format!("<h1>Cannot sign in</h1><p class=\"error\">{}</p>", escape(&message)))
         }
-        Refusal::Redirect(resp) => resp,
+        Refusal::Redirect(resp) => *resp,
     }
 }
 
