@@ -344,7 +344,10 @@ impl FromRequestParts<AppState> for Caller {
                     .users
                     .get(&t.actor.id)
                     .ok_or_else(|| ApiError::invalid_token("the token's user no longer exists"))?;
-                Actor::user(u.id.clone(), u.roles.clone())
+                // Within what the token was granted (a client's cap), as the roles are now.
+                let mut actor = Actor::user(u.id.clone(), u.roles.clone());
+                actor.scopes = actor.scopes.intersect(t.actor.scopes);
+                actor
             }
             _ => {
                 let c = org

@@ -29,6 +29,8 @@ pub struct ApiConfig {
     pub refresh_ttl_secs: i64,
     /// Authorization codes expire this long after the login page issued them.
     pub code_ttl_secs: i64,
+    /// A refresh-token family ends this long after the sign-in, however often it is refreshed.
+    pub session_max_secs: i64,
     pub max_body_bytes: usize,
     /// Guest sessions per client address per minute.
     pub guest_sessions_per_minute: u32,
@@ -44,11 +46,13 @@ pub struct RateBudgets {
     pub per_address: u32,
     /// Per client address on `/oauth/*` (password guessing).
     pub oauth_per_address: u32,
+    /// Sign-in attempts per username, from any address.
+    pub per_account: u32,
 }
 
 impl Default for RateBudgets {
     fn default() -> Self {
-        RateBudgets { per_identity: 6_000, per_address: 600, oauth_per_address: 60 }
+        RateBudgets { per_identity: 6_000, per_address: 600, oauth_per_address: 60, per_account: 20 }
     }
 }
 
@@ -60,6 +64,7 @@ impl Default for ApiConfig {
             password_grant: true,
             refresh_ttl_secs: 30 * 24 * 3600,
             code_ttl_secs: 60,
+            session_max_secs: 90 * 24 * 3600,
             max_body_bytes: 256 * 1024,
             guest_sessions_per_minute: 30,
             rate: RateBudgets::default(),

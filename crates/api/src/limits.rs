@@ -41,11 +41,15 @@ pub struct RateLimiter<K> {
 struct Window<K> {
     started: Instant,
     used: HashMap<K, u32>,
+    /// Keys that arrive once the map is full share this count (and a budget of 100 keys), so a flood of
+    /// distinct keys neither grows memory nor locks every newcomer out.
+    overflow: u32,
 }
 
 impl<K: Hash + Eq> RateLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
-        RateLimiter { per_minute, inner: Mutex::new(Window { started: Instant::now(), used: HashMap::new() }) }
+        let window = Window { started: Instant::now(), used: HashMap::new(), overflow: 0 };
+        RateLimiter { per_minute, inner: Mutex::new(window) }
     }
 
     /// Spends one request of `key`'s budget: `Ok` with what is left, or `Err` when it is spent. The window
@@ -60,15 +64,17 @@ impl<K: Hash + Eq> RateLimiter<K> {
         if now.duration_since(w.started) >= WINDOW {
             w.started = now;
             w.used.clear();
+            w.overflow = 0;
         }
         let reset_secs = WINDOW.saturating_sub(now.duration_since(w.started)).as_secs().max(1);
         let spent = Budget { limit, remaining: 0, reset_secs };
-        if !w.used.contains_key(&key) && w.used.len() >= MAX_KEYS {
-            return Err(spent);
-        }
-        let used = w.used.entry(key).or_insert(0);
+        let (used, limit) = if !w.used.contains_key(&key) && w.used.len() >= MAX_KEYS {
+            (&mut w.overflow, limit.saturating_mul(100))
+        } else {
+            (w.used.entry(key).or_insert(0), limit)
+        };
         if *used >= limit {
-            return Err(spent);
+            return Err(Budget { limit, ..spent });
         }
         *used += 1;
         Ok(Budget { limit, remaining: limit - *used, reset_secs })
@@ -112,5 +118,21 @@ mod tests {
         assert!((1..=60).contains(&spent.reset_secs));
         assert_eq!(limiter.take("b").unwrap().remaining, 1, "another key has its own budget");
         assert!(RateLimiter::new(0).take("a").is_ok(), "0 is unlimited");
+    }
+
+    #[test]
+    fn a_full_map_sends_newcomers_to_a_shared_overflow_budget() {
+        let limiter = RateLimiter::new(1);
+        for i in 0..MAX_KEYS {
+            limiter.take(i).unwrap();
+        }
+        assert!(limiter.take(0).is_err(), "known keys keep their own budget");
+        let first = limiter.take(MAX_KEYS).unwrap();
+        assert_eq!((first.limit, first.remaining), (100, 99), "a newcomer is not locked out");
+        for i in 1..100 {
+            limiter.take(MAX_KEYS + i).unwrap();
+        }
+        assert!(limiter.take(MAX_KEYS + 100).is_err(), "but the overflow is bounded too");
+        assert_eq!(limiter.inner.lock().unwrap().used.len(), MAX_KEYS, "memory stays bounded");
     }
 }

@@ -12,11 +12,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// The three budgets, per minute (0 = unlimited).
+/// The budgets, per minute (0 = unlimited).
 pub struct Limits {
     pub per_identity: RateLimiter<String>,
     pub per_address: RateLimiter<IpAddr>,
     pub oauth_per_address: RateLimiter<IpAddr>,
+    /// Sign-in attempts per username (checked by the password check itself).
+    pub per_account: RateLimiter<String>,
 }
 
 impl Limits {
@@ -25,6 +27,7 @@ impl Limits {
             per_identity: RateLimiter::new(c.per_identity),
             per_address: RateLimiter::new(c.per_address),
             oauth_per_address: RateLimiter::new(c.oauth_per_address),
+            per_account: RateLimiter::new(c.per_account),
         }
     }
 }

@@ -307,6 +307,14 @@ pub const OPERATIONS: &[Operation] = &[
         "",
         None,
     ),
+    (
+        "delete",
+        "/v1/users/{id}/sessions",
+        "revokeUserSessions",
+        "Sign a user out everywhere (every refresh-token family and its access tokens)",
+        "users:admin (or yourself)",
+        None,
+    ),
     ("get", "/v1/audit", "audit", "The org's audit trail (actor, conversationId, after, limit)", "admin", None),
     ("get", "/v1/admin/orgs", "listOrgs", "Every organization", "bootstrap admin client", None),
     (

@@ -71,6 +71,12 @@ enum Cmd {
         /// Requests per minute per client address on /oauth/* (0: unlimited).
         #[arg(long, env = "SWITCHBOARD_RATE_OAUTH_PER_ADDRESS", default_value_t = 60)]
         rate_oauth_per_address: u32,
+        /// Sign-in attempts per username per minute, from any address (0: unlimited).
+        #[arg(long, env = "SWITCHBOARD_RATE_PER_ACCOUNT", default_value_t = 20)]
+        rate_per_account: u32,
+        /// A refresh-token family ends this long after sign-in, however often it is refreshed.
+        #[arg(long, env = "SWITCHBOARD_SESSION_MAX_SECS", default_value_t = 90 * 24 * 3600)]
+        session_max_secs: i64,
         /// Guest (web messaging) sessions per client address per minute.
         #[arg(long, env = "SWITCHBOARD_GUEST_SESSIONS_PER_MINUTE", default_value_t = 30)]
         guest_sessions_per_minute: u32,
@@ -120,11 +126,16 @@ async fn main() -> anyhow::Result<()> {
             rate_per_identity,
             rate_per_address,
             rate_oauth_per_address,
+            rate_per_account,
+            session_max_secs,
             guest_sessions_per_minute,
             disable_password_grant,
             allow_private_webhooks,
         } => {
-            anyhow::ensure!(token_ttl_secs > 0 && refresh_ttl_secs > 0, "token lifetimes must be positive");
+            anyhow::ensure!(
+                token_ttl_secs > 0 && refresh_ttl_secs > 0 && session_max_secs > 0,
+                "token and session lifetimes must be positive"
+            );
             let secret = switchboard_cli::secret_from(admin_client_secret, admin_client_secret_file.as_deref())?;
             let config = ServeConfig {
                 listen,
@@ -138,7 +149,9 @@ async fn main() -> anyhow::Result<()> {
                     per_identity: rate_per_identity,
                     per_address: rate_per_address,
                     oauth_per_address: rate_oauth_per_address,
+                    per_account: rate_per_account,
                 },
+                session_max_secs,
                 guest_sessions_per_minute,
                 password_grant: !disable_password_grant,
                 allow_private_webhooks,

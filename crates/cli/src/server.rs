@@ -23,6 +23,8 @@ pub struct ServeConfig {
     pub admin_client_secret: Option<String>,
     pub token_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
+    /// A refresh-token family's absolute lifetime.
+    pub session_max_secs: i64,
     /// Authorization codes live this long.
     pub code_ttl_secs: i64,
     pub password_grant: bool,
@@ -46,6 +48,7 @@ impl ServeConfig {
             admin_client_secret: None,
             token_ttl_secs: 3600,
             refresh_ttl_secs: 30 * 24 * 3600,
+            session_max_secs: 90 * 24 * 3600,
             code_ttl_secs: 60,
             password_grant: true,
             bus_capacity: 4096,
@@ -153,6 +156,7 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
         bootstrap_client_id: Some(config.admin_client_id.clone()),
         token_ttl_secs: config.token_ttl_secs,
         refresh_ttl_secs: config.refresh_ttl_secs,
+        session_max_secs: config.session_max_secs,
         code_ttl_secs: config.code_ttl_secs,
         password_grant: config.password_grant,
         guest_sessions_per_minute: config.guest_sessions_per_minute,

@@ -93,6 +93,11 @@ impl Scopes {
     pub fn missing(self, needed: &[Scope]) -> Vec<Scope> {
         needed.iter().copied().filter(|s| !self.contains(*s)).collect()
     }
+    /// The scopes in both sets; `admin` in either stands for every scope.
+    pub fn intersect(self, other: Scopes) -> Scopes {
+        let expand = |s: Scopes| if s.0 & Scope::Admin.bit() != 0 { Scopes(u16::MAX) } else { s };
+        Scopes(expand(self).0 & expand(other).0)
+    }
     pub fn list(self) -> Vec<Scope> {
         Scope::ALL.into_iter().filter(|s| self.0 & s.bit() != 0).collect()
     }

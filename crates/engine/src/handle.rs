@@ -130,6 +130,20 @@ impl Engine {
         .await
     }
 
+    /// A configuration command on behalf of a caller that is not the command's org admin (the operator
+    /// creating an org), attributed to it in the audit trail.
+    pub async fn configure_by(&self, by: &Attribution, command: ConfigCommand) -> Result<ConfigOutcome, EngineError> {
+        self.configure(ConfigRequest {
+            org_id: by.org_id.clone(),
+            actor: by.actor.clone(),
+            command,
+            expected_version: None,
+            idempotency: None,
+            request_id: by.request_id.clone(),
+        })
+        .await
+    }
+
     /// An OAuth state change (session, code, revocation), durable before it answers.
     pub async fn authorize(&self, req: AuthRequest) -> Result<AuthOutcome, EngineError> {
         self.call(|tx| Msg::Auth(Box::new(req), tx)).await

@@ -18,9 +18,22 @@ pub struct Session {
     /// `password` | `authorization_code`
     pub grant: String,
     pub generation: u64,
-    /// Wall-clock ms; each refresh moves it forward by the refresh lifetime.
+    /// Wall-clock ms; each refresh moves it forward by the refresh lifetime, never past `max_expires_ms`.
     pub expires_ms: i64,
+    /// The absolute end of the family, however often it is refreshed.
+    pub max_expires_ms: i64,
     pub revoked: bool,
+    /// Scope bits the family's tokens may never exceed (a client's grant, a requested `scope`); `None`: the
+    /// user's roles decide alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_cap: Option<u16>,
+}
+
+/// How long a new family lives: sliding per refresh, capped in total.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub refresh_ttl_ms: i64,
+    pub max_ttl_ms: i64,
 }
 
 /// An authorization code (stored by its SHA-256, never in clear), kept after use until it expires so that
@@ -47,9 +60,10 @@ pub enum AuthCommand {
         user_id: String,
         client_id: Option<String>,
         grant: String,
-        refresh_ttl_ms: i64,
+        scope_cap: Option<u16>,
+        lifetimes: Lifetimes,
     },
-    /// Rotates a family: `generation` must be the current one.
+    /// Rotates a family: `generation` must be the current one, and the client the family's.
     Refresh {
         session_id: String,
         generation: u64,
@@ -58,6 +72,10 @@ pub enum AuthCommand {
     },
     RevokeSession {
         session_id: String,
+    },
+    /// Ends every family of a user (an admin's "sign out everywhere"; a password change).
+    RevokeUserSessions {
+        user_id: String,
     },
     /// Revokes one access token (by its id) until it would have expired anyway.
     RevokeToken {
@@ -71,7 +89,8 @@ pub enum AuthCommand {
         client_id: String,
         redirect_uri: String,
         challenge_of_verifier: String,
-        refresh_ttl_ms: i64,
+        scope_cap: Option<u16>,
+        lifetimes: Lifetimes,
     },
 }
 
@@ -90,6 +109,8 @@ pub struct AuthRequest {
 #[derive(Clone, Debug)]
 pub enum AuthOutcome {
     Session(Session),
+    /// How many families a revocation ended.
+    Revoked(usize),
     Done,
 }
 
@@ -104,6 +125,30 @@ pub struct AuthState {
 }
 
 const PRUNE_EVERY_MS: i64 = 60_000;
+
+fn new_session(
+    org_id: &str,
+    user_id: String,
+    client_id: Option<String>,
+    grant: String,
+    scope_cap: Option<u16>,
+    lifetimes: Lifetimes,
+    now: i64,
+) -> Session {
+    let max_expires_ms = now + lifetimes.max_ttl_ms;
+    Session {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        org_id: org_id.to_string(),
+        user_id,
+        client_id,
+        grant,
+        generation: 1,
+        expires_ms: (now + lifetimes.refresh_ttl_ms).min(max_expires_ms),
+        max_expires_ms,
+        revoked: false,
+        scope_cap,
+    }
+}
 
 fn invalid_grant(description: impl Into<String>) -> EngineError {
     EngineError::Auth { error: "invalid_grant", description: description.into() }
@@ -136,17 +181,8 @@ impl State {
         self.prune_auth(req.now_ms);
         let now = req.now_ms;
         let out = match req.command.clone() {
-            AuthCommand::StartSession { user_id, client_id, grant, refresh_ttl_ms } => {
-                let session = Session {
-                    id: uuid::Uuid::new_v4().simple().to_string(),
-                    org_id: req.org_id.clone(),
-                    user_id,
-                    client_id,
-                    grant,
-                    generation: 1,
-                    expires_ms: now + refresh_ttl_ms,
-                    revoked: false,
-                };
+            AuthCommand::StartSession { user_id, client_id, grant, scope_cap, lifetimes } => {
+                let session = new_session(&req.org_id, user_id, client_id, grant, scope_cap, lifetimes, now);
                 self.save_session(&session, &req.actor, "oauth.login", req.request_id.as_deref());
                 AuthOutcome::Session(session)
             }
@@ -164,8 +200,9 @@ impl State {
                 if s.expires_ms <= now {
                     return Err(invalid_grant("the refresh token has expired"));
                 }
-                if client_id.is_some() && client_id != s.client_id {
-                    return Err(invalid_grant("the refresh token was issued to another client"));
+                // A family granted to a client is refreshed only by that client.
+                if s.client_id.is_some() && client_id != s.client_id {
+                    return Err(invalid_grant("the refresh token was issued to another client; send its client_id"));
                 }
                 if generation != s.generation {
                     // Someone holds an older token of this family: it was stolen or leaked. End the family.
@@ -175,7 +212,7 @@ impl State {
                     ));
                 }
                 s.generation += 1;
-                s.expires_ms = now + refresh_ttl_ms;
+                s.expires_ms = (now + refresh_ttl_ms).min(s.max_expires_ms);
                 self.save_session(&s, &req.actor, "oauth.refresh", req.request_id.as_deref());
                 AuthOutcome::Session(s)
             }
@@ -184,6 +221,16 @@ impl State {
                     self.revoke_session(&mut s, &req, "oauth.revoke");
                 }
                 AuthOutcome::Done
+            }
+            AuthCommand::RevokeUserSessions { user_id } => {
+                let mut theirs: Vec<Session> = (self.auth.sessions.values())
+                    .filter(|s| s.org_id == req.org_id && s.user_id == user_id && !s.revoked && s.expires_ms > now)
+                    .cloned()
+                    .collect();
+                for s in &mut theirs {
+                    self.revoke_session(s, &req, "oauth.revokeUserSessions");
+                }
+                AuthOutcome::Revoked(theirs.len())
             }
             AuthCommand::RevokeToken { token_id, expires_ms } => {
                 if expires_ms > now && !self.auth.revoked.contains_key(&token_id) {
@@ -198,7 +245,7 @@ impl State {
                 self.auth.codes.insert(code.hash.clone(), code);
                 AuthOutcome::Done
             }
-            AuthCommand::RedeemCode { hash, client_id, redirect_uri, challenge_of_verifier, refresh_ttl_ms } => {
+            AuthCommand::RedeemCode { hash, client_id, redirect_uri, challenge_of_verifier, scope_cap, lifetimes } => {
                 let mut code = self
                     .auth
                     .codes
@@ -217,33 +264,44 @@ impl State {
                     return Err(invalid_grant("the authorization code has expired"));
                 }
                 // One attempt per code, right or wrong: a wrong verifier cannot be retried.
-                let session = Session {
-                    id: uuid::Uuid::new_v4().simple().to_string(),
-                    org_id: req.org_id.clone(),
-                    user_id: code.user_id.clone(),
-                    client_id: Some(code.client_id.clone()),
-                    grant: "authorization_code".into(),
-                    generation: 1,
-                    expires_ms: now + refresh_ttl_ms,
-                    revoked: false,
-                };
+                let (user, client, grant) = (code.user_id.clone(), Some(code.client_id.clone()), "authorization_code");
+                let session = new_session(&req.org_id, user, client, grant.into(), scope_cap, lifetimes, now);
                 code.session_id = Some(session.id.clone());
                 self.stage_entity(&req.org_id, "auth_code", &code.hash, 2, &code);
                 self.auth.codes.insert(code.hash.clone(), code.clone());
-                if code.client_id != client_id {
-                    return Err(invalid_grant("the authorization code was issued to another client"));
-                }
-                if code.redirect_uri != redirect_uri {
-                    return Err(invalid_grant("redirect_uri does not match the one of the authorization request"));
-                }
-                if code.challenge != challenge_of_verifier {
-                    return Err(invalid_grant("code_verifier does not match the code_challenge (PKCE S256)"));
+                let refusal = if code.client_id != client_id {
+                    Some("the authorization code was issued to another client")
+                } else if code.redirect_uri != redirect_uri {
+                    Some("redirect_uri does not match the one of the authorization request")
+                } else if code.challenge != challenge_of_verifier {
+                    Some("code_verifier does not match the code_challenge (PKCE S256)")
+                } else {
+                    None
+                };
+                if let Some(why) = refusal {
+                    self.audit_auth(&req, "oauth.codeRejected", "client", &client_id);
+                    return Err(invalid_grant(why));
                 }
                 self.save_session(&session, &req.actor, "oauth.login", req.request_id.as_deref());
                 AuthOutcome::Session(session)
             }
         };
         Ok(out)
+    }
+
+    /// Ends every family of a user, outside any OAuth request (a password change on the writer).
+    pub(crate) fn revoke_user_sessions(&mut self, org_id: &str, user_id: &str, actor: &switchboard_core::Actor) {
+        let req = AuthRequest {
+            org_id: org_id.to_string(),
+            actor: actor.clone(),
+            command: AuthCommand::RevokeUserSessions { user_id: user_id.to_string() },
+            now_ms: crate::wall_clock_ms(),
+            access_ttl_ms: 0,
+            request_id: None,
+        };
+        if let Err(e) = self.authorize(req) {
+            tracing::error!(error = %e, "revoking a user's sessions failed");
+        }
     }
 
     fn save_session(&mut self, s: &Session, actor: &switchboard_core::Actor, action: &str, request_id: Option<&str>) {
@@ -258,7 +316,10 @@ impl State {
         }
         s.revoked = true;
         self.save_session(s, &req.actor, action, req.request_id.as_deref());
-        self.add_revoked(&s.org_id, &s.id, req.now_ms + req.access_ttl_ms);
+        // Until the family's last access token has expired: the access lifetime from now, or, when the
+        // caller does not know it (a password change), the family's own end.
+        let until = if req.access_ttl_ms > 0 { req.now_ms + req.access_ttl_ms } else { s.expires_ms };
+        self.add_revoked(&s.org_id, &s.id, until);
     }
 
     fn add_revoked(&mut self, org_id: &str, id: &str, until_ms: i64) {

@@ -5,7 +5,8 @@
 use crate::bus::EventBus;
 use crate::error::EngineError;
 use crate::requests::{
-    Attribution, ClockOutcome, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest, IdempotencyKey,
+    Attribution, ClockOutcome, ConfigCommand, ConfigOutcome, ConfigRequest, ConversationOutcome, ConversationRequest,
+    IdempotencyKey,
 };
 use crate::sessions::{AuthOutcome, AuthRequest};
 use crate::state::Publish;
@@ -321,10 +322,15 @@ fn handle_config(state: &mut State, req: ConfigRequest) -> Result<ConfigOutcome,
     }
     let action = req.command.action();
     let named = req.command.target_id().map(str::to_string);
+    // A new password ends every session of the user: whoever held the old one is signed out.
+    let new_password = matches!(&req.command, ConfigCommand::UpdateUser { spec, .. } if spec.password_hash.is_some());
     let out = state.configure(&req.org_id, req.command, req.expected_version)?;
     let target = named.as_deref().or(out.id()).unwrap_or_default();
     let kind = action.split('.').next().unwrap_or_default();
     state.stage_audit(&req.org_id, &req.actor, action, kind, target, None, req.request_id.as_deref());
+    if new_password {
+        state.revoke_user_sessions(&req.org_id, target, &req.actor);
+    }
     state.route();
     if let Some(key) = &req.idempotency {
         remember(state, &req.org_id, key, &out);

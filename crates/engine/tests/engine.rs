@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use switchboard_core::command::CreateConversation;
 use switchboard_core::config::{AcwSettings, QueueMember, Role};
 use switchboard_core::{Actor, AcwPolicy, Command, MediaType, Timestamp};
-use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthOutcome, AuthRequest, Session};
+use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthOutcome, AuthRequest, Lifetimes, Session};
 use switchboard_engine::{
     Attribution, ConfigCommand, ConfigOutcome, ConversationRequest, Engine, EngineError, ManualClock, QueueSpec,
     RoutingStatusRequest, UserSpec,
@@ -286,7 +286,7 @@ fn auth(command: AuthCommand, now_ms: i64) -> AuthRequest {
 fn session(out: Result<AuthOutcome, EngineError>) -> Session {
     match out.unwrap() {
         AuthOutcome::Session(s) => s,
-        AuthOutcome::Done => panic!("expected a session"),
+        other => panic!("expected a session, got {other:?}"),
     }
 }
 
@@ -295,13 +295,15 @@ async fn refresh_rotates_reuse_revokes_the_family_and_revocations_survive_restar
     let store = Arc::new(FlakyStore::default());
     let engine = start(store.clone()).await;
     seed(&engine).await;
+    let lifetimes = Lifetimes { refresh_ttl_ms: 1000, max_ttl_ms: 1800 };
     let start_session = AuthCommand::StartSession {
         user_id: "u1".into(),
         client_id: None,
         grant: "password".into(),
-        refresh_ttl_ms: 1000,
+        scope_cap: None,
+        lifetimes,
     };
-    let s1 = session(engine.authorize(auth(start_session, 0)).await);
+    let s1 = session(engine.authorize(auth(start_session.clone(), 0)).await);
     assert_eq!(s1.generation, 1);
     let refresh = |generation, now| {
         auth(AuthCommand::Refresh { session_id: s1.id.clone(), generation, client_id: None, refresh_ttl_ms: 1000 }, now)
@@ -324,6 +326,38 @@ async fn refresh_rotates_reuse_revokes_the_family_and_revocations_survive_restar
     let trail = engine.audit(ORG, AuditQuery { actor_id: Some("u1".into()), limit: 10, ..Default::default() });
     let actions: Vec<String> = trail.await.unwrap().into_iter().map(|(_, r)| r.action).collect();
     assert_eq!(actions, ["oauth.login", "oauth.refresh", "oauth.refreshReuse"]);
+
+    // However often it is refreshed, a family ends at its maximum lifetime.
+    let s3 = session(engine.authorize(auth(start_session.clone(), 1000)).await);
+    let rotate = |s: &Session, now| {
+        let cmd = AuthCommand::Refresh {
+            session_id: s.id.clone(),
+            generation: s.generation,
+            client_id: None,
+            refresh_ttl_ms: 1000,
+        };
+        auth(cmd, now)
+    };
+    let s4 = session(engine.authorize(rotate(&s3, 1900)).await);
+    assert_eq!(s4.expires_ms - T0.with(|t| *t), 2800, "capped at sign-in + 1800");
+    let err = engine.authorize(rotate(&s4, 2800)).await.unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+
+    // Signing a user out everywhere ends every live family of theirs, and only theirs.
+    let other = AuthCommand::StartSession {
+        user_id: "u2".into(),
+        client_id: None,
+        grant: "password".into(),
+        scope_cap: None,
+        lifetimes,
+    };
+    let mine = session(engine.authorize(auth(start_session.clone(), 3000)).await);
+    let theirs = session(engine.authorize(auth(other, 3000)).await);
+    let mine2 = session(engine.authorize(auth(start_session, 3000)).await);
+    let out = engine.authorize(auth(AuthCommand::RevokeUserSessions { user_id: "u1".into() }, 3100)).await.unwrap();
+    assert!(matches!(out, AuthOutcome::Revoked(2)), "{out:?}");
+    assert!(engine.is_revoked(&mine.id) && engine.is_revoked(&mine2.id));
+    assert!(!engine.is_revoked(&theirs.id));
     engine.shutdown().await;
 }
 
@@ -348,7 +382,8 @@ async fn an_authorization_code_is_single_use_and_checks_client_redirect_and_veri
                 client_id: client.into(),
                 redirect_uri: uri.into(),
                 challenge_of_verifier: challenge.into(),
-                refresh_ttl_ms: 1000,
+                scope_cap: Some(3),
+                lifetimes: Lifetimes { refresh_ttl_ms: 1000, max_ttl_ms: 5000 },
             },
             now,
         )

@@ -55,7 +55,9 @@ async fn create_org(State(app): State<AppState>, caller: Caller, RawBody(body): 
     let org_id = uuid::Uuid::now_v7().to_string();
     let now = app.engine.now();
     let map = |e| ApiError::from_engine(e, &caller.actor, now);
-    app.engine.configure_as_system(&org_id, ConfigCommand::CreateOrg { name: b.name.clone() }).await.map_err(map)?;
+    // The new org's audit trail starts with the operator who created it.
+    let by = switchboard_engine::Attribution { org_id: org_id.clone(), ..caller.attribution() };
+    app.engine.configure_by(&by, ConfigCommand::CreateOrg { name: b.name.clone() }).await.map_err(map)?;
     let secret = new_secret();
     let client_id = uuid::Uuid::now_v7().to_string();
     let cmd = ConfigCommand::CreateClient {
@@ -65,7 +67,7 @@ async fn create_org(State(app): State<AppState>, caller: Caller, RawBody(body): 
         secret_hash: hash_secret_async(secret.clone()).await?,
         redirect_uris: vec![],
     };
-    app.engine.configure_as_system(&org_id, cmd).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    app.engine.configure_by(&by, cmd).await.map_err(map)?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"id": org_id, "name": b.name, "adminClient": {"clientId": client_id, "secret": secret}})),

@@ -29,6 +29,9 @@ struct AuditParams {
 
 async fn list(State(app): State<AppState>, caller: Caller, Q(p): Q<AuditParams>) -> Result<Response, ApiError> {
     caller.require(&[Scope::Admin])?;
+    if p.after > i64::MAX as u64 {
+        return Err(ApiError::invalid("/after", "is not a position of this trail"));
+    }
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("/limit", "must be between 1 and 1000"));

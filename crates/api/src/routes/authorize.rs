@@ -124,8 +124,16 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-/// The page: no script, no external resource, not frameable, posts only to itself.
-fn html(status: StatusCode, body: &str) -> Response {
+/// The origin (`scheme://host[:port]`) of a checked redirect URI.
+fn origin_of(uri: &str) -> &str {
+    let after_scheme = uri.find("://").map_or(0, |i| i + 3);
+    let end = uri[after_scheme..].find(['/', '?']).map_or(uri.len(), |i| after_scheme + i);
+    &uri[..end]
+}
+
+/// The page: no script, no external resource, not frameable, posts only to itself. `form-action` also
+/// names the client's origin: browsers apply it to the redirect that follows the post.
+fn html(status: StatusCode, body: &str, redirect_origin: Option<&str>) -> Response {
     let doc = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in · Switchboard</title>\
          <meta name=\"viewport\" content=\"width=device-width\"><style>body{{font:16px system-ui;max-width:22rem;\
@@ -135,12 +143,13 @@ fn html(status: StatusCode, body: &str) -> Response {
     let mut resp = (status, doc).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'{}; frame-ancestors 'none'",
+        redirect_origin.map(|o| format!(" {o}")).unwrap_or_default()
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -170,13 +179,14 @@ fn login_form(status: StatusCode, p: &AuthzParams, client_name: &str, error: Opt
              autocomplete=\"current-password\" required><button type=\"submit\">Sign in</button></form>",
             escape(client_name)
         ),
+        Some(origin_of(&p.redirect_uri)),
     )
 }
 
 fn refusal_response(r: Refusal) -> Response {
     match r {
         Refusal::Page(status, message) => {
-            html(status, &format!("<h1>Cannot sign in</h1><p class=\"error\">{}</p>", escape(&message)))
+            html(status, &format!("<h1>Cannot sign in</h1><p class=\"error\">{}</p>", escape(&message)), None)
         }
         Refusal::Redirect(resp) => *resp,
     }
@@ -213,20 +223,19 @@ async fn login(
         Err(r) => return Ok(refusal_response(r)),
     };
     let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let failed = |app: &AppState| {
-        login_form(
-            StatusCode::UNAUTHORIZED,
-            &p,
-            &client_name(app, &c.client_id),
-            Some("Unknown user or wrong password."),
-        )
+    let failed = |app: &AppState, status: StatusCode, why: &str| {
+        login_form(status, &p, &client_name(app, &c.client_id), Some(why))
     };
-    let Ok((user_org, user)) = check_password(&app, &field("username"), field("password")).await else {
-        return Ok(failed(&app));
+    let (user_org, user) = match check_password(&app, &field("username"), field("password")).await {
+        Ok(found) => found,
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            return Ok(failed(&app, e.status, "Too many sign-in attempts for this account; wait a minute."));
+        }
+        Err(_) => return Ok(failed(&app, StatusCode::UNAUTHORIZED, "Unknown user or wrong password.")),
     };
     // A user of another org is, to this application, a user that does not exist.
     if user_org != c.org_id {
-        return Ok(failed(&app));
+        return Ok(failed(&app, StatusCode::UNAUTHORIZED, "Unknown user or wrong password."));
     }
     let code = new_secret();
     let stored = AuthCode {
@@ -265,6 +274,13 @@ mod tests {
     fn escaping_and_encoding() {
         assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
         assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+
+    #[test]
+    fn the_origin_of_a_redirect_uri() {
+        assert_eq!(origin_of("https://app.example:8443/cb?x=1"), "https://app.example:8443");
+        assert_eq!(origin_of("http://127.0.0.1:9"), "http://127.0.0.1:9");
+        assert_eq!(origin_of("https://app.example?x"), "https://app.example");
     }
 
     #[test]

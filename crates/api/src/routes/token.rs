@@ -12,7 +12,7 @@ use axum::routing::post;
 use sha2::{Digest, Sha256};
 use switchboard_core::config::{Client, User};
 use switchboard_core::{Actor, Scope, Scopes};
-use switchboard_engine::sessions::{AuthCommand, AuthOutcome, AuthRequest, Session};
+use switchboard_engine::sessions::{AuthCommand, AuthOutcome, AuthRequest, Lifetimes, Session};
 use switchboard_engine::wall_clock_ms;
 use switchboard_wire::{TokenForm, TokenResponse};
 
@@ -192,8 +192,25 @@ async fn run_auth(app: &AppState, req: AuthRequest) -> Result<AuthOutcome, ApiEr
 fn session_of(out: AuthOutcome) -> Result<Session, ApiError> {
     match out {
         AuthOutcome::Session(s) => Ok(s),
-        AuthOutcome::Done => Err(ApiError::internal("the engine answered a session request without a session")),
+        _ => Err(ApiError::internal("the engine answered a session request without a session")),
     }
+}
+
+fn client_scopes(c: &Client) -> Scopes {
+    Scopes::of(&c.scopes.iter().filter_map(|s| Scope::parse(s)).collect::<Vec<_>>())
+}
+
+/// A user's token scopes: the roles' scopes, within the family's cap (the client's grant, a `scope` asked for).
+fn user_actor(user: &User, cap: Option<u16>) -> Actor {
+    let mut actor = Actor::user(user.id.clone(), user.roles.clone());
+    if let Some(cap) = cap {
+        actor.scopes = actor.scopes.intersect(Scopes(cap));
+    }
+    actor
+}
+
+fn lifetimes(app: &AppState) -> Lifetimes {
+    Lifetimes { refresh_ttl_ms: app.config.refresh_ttl_secs * 1000, max_ttl_ms: app.config.session_max_secs * 1000 }
 }
 
 /// What a grant yields: whose token, in which org, and the family when there is a refresh token.
@@ -212,7 +229,6 @@ async fn token(
     let form: TokenForm = serde_urlencoded_parse(&body)?;
     let request_id = request_id.map(|r| r.0.0);
     let creds = client_credentials(&headers, &form)?;
-    let refresh_ttl_ms = app.config.refresh_ttl_secs * 1000;
     let grant = match form.grant_type.as_deref().unwrap_or_default() {
         "client_credentials" => {
             let (org_id, c) = authenticated_client(&app, creds).await?;
@@ -228,17 +244,23 @@ async fn token(
             let (Some(username), Some(password)) = (form.username.clone(), form.password.clone()) else {
                 return Err(invalid_request("username and password are required"));
             };
-            let client_id = match creds {
-                Some(c) => Some(authenticated_client(&app, Some(c)).await?.1.id),
+            let client = match creds {
+                Some(c) => Some(authenticated_client(&app, Some(c)).await?.1),
                 None => None,
             };
             let (org_id, user) = check_password(&app, &username, password).await?;
-            let actor = Actor::user(user.id.clone(), user.roles.clone());
+            // Through a client, the user's rights end where the client's grant ends; `scope` narrows further.
+            let allowed = user_actor(&user, client.as_ref().map(|c| client_scopes(c).0)).scopes;
+            let narrowed = requested_scopes(&form, &allowed.list())?;
+            let asked = form.scope.as_deref().is_some_and(|s| !s.trim().is_empty());
+            let scope_cap = (client.is_some() || asked).then_some(narrowed.0);
+            let actor = user_actor(&user, scope_cap);
             let start = AuthCommand::StartSession {
                 user_id: user.id.clone(),
-                client_id,
+                client_id: client.map(|c| c.id),
                 grant: "password".into(),
-                refresh_ttl_ms,
+                scope_cap,
+                lifetimes: lifetimes(&app),
             };
             let session =
                 session_of(run_auth(&app, auth_request(&app, &org_id, actor.clone(), start, request_id)).await?)?;
@@ -261,16 +283,15 @@ async fn token(
                     "the refresh token's user no longer exists",
                 ));
             };
-            let actor = Actor::user(user.id.clone(), user.roles.clone());
             let rotate = AuthCommand::Refresh {
                 session_id: claims.session_id,
                 generation: claims.generation,
                 client_id,
-                refresh_ttl_ms,
+                refresh_ttl_ms: lifetimes(&app).refresh_ttl_ms,
             };
-            let req = auth_request(&app, &claims.org_id, actor.clone(), rotate, request_id);
+            let req = auth_request(&app, &claims.org_id, user_actor(&user, None), rotate, request_id);
             let session = session_of(run_auth(&app, req).await?)?;
-            Grant { org_id: claims.org_id, actor, session: Some(session) }
+            Grant { org_id: claims.org_id, actor: user_actor(&user, session.scope_cap), session: Some(session) }
         }
         "authorization_code" => {
             let code = form.code.as_deref().ok_or_else(|| invalid_request("code is required"))?;
@@ -293,7 +314,8 @@ async fn token(
                 client_id: client.id.clone(),
                 redirect_uri,
                 challenge_of_verifier: s256(verifier),
-                refresh_ttl_ms,
+                scope_cap: Some(client_scopes(&client).0),
+                lifetimes: lifetimes(&app),
             };
             let client_actor = Actor::client(client.id.clone(), Scopes::default());
             let session =
@@ -302,7 +324,7 @@ async fn token(
                 app.engine.org(&org_id).and_then(|o| o.users.get(&session.user_id).cloned()).ok_or_else(|| {
                     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the user no longer exists")
                 })?;
-            Grant { org_id, actor: Actor::user(user.id.clone(), user.roles.clone()), session: Some(session) }
+            Grant { org_id, actor: user_actor(&user, session.scope_cap), session: Some(session) }
         }
         "" => return Err(invalid_request("grant_type is required")),
         _ => {
@@ -338,6 +360,11 @@ pub(crate) async fn check_password(
     username: &str,
     password: String,
 ) -> Result<(String, User), ApiError> {
+    // Per account, whatever the address: a distributed guesser gets no more tries at one user than anyone.
+    app.limits
+        .per_account
+        .take(username.to_lowercase())
+        .map_err(|spent| crate::middleware::too_many(spent, "too many sign-in attempts for this account"))?;
     let found = app.engine.find_user_by_username(username);
     let hash = found.as_ref().and_then(|(_, u)| u.password_hash.clone());
     if !verify_or_decoy(password, hash).await {
@@ -471,7 +498,22 @@ mod tests {
         assert_eq!(base64url(b"foo"), "Zm9v");
     }
 
+    fn encode(s: &str) -> String {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect()
+    }
+
     proptest! {
+        #[test]
+        fn form_decoding_round_trips_any_text(values in proptest::collection::vec(".{0,40}", 1..6)) {
+            let body: Vec<String> =
+                values.iter().enumerate().map(|(i, v)| format!("k{i}={}", encode(v))).collect();
+            let pairs = parse_pairs(body.join("&").as_bytes()).unwrap();
+            let decoded: Vec<String> = pairs.into_iter().map(|(_, v)| v).collect();
+            prop_assert_eq!(decoded, values);
+        }
+
         #[test]
         fn form_decoding_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = serde_urlencoded_parse(&bytes);

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/users/me", get(me))
         .route("/v1/users/{id}", get(get_user).put(update_user))
         .route("/v1/users/{id}/routing-status", put(set_routing_status).get(get_routing_status))
+        .route("/v1/users/{id}/sessions", axum::routing::delete(revoke_sessions))
         .route("/v1/clients", get(list_clients).post(create_client))
         .route("/v1/clients/me", get(client_me))
 }
@@ -60,6 +61,34 @@ async fn me(State(app): State<AppState>, caller: Caller) -> Result<Response, Api
     v["scopes"] = json!(caller.actor.scopes.list());
     v["orgId"] = json!(caller.org_id);
     Ok(axum::Json(v).into_response())
+}
+
+/// Signs a user out everywhere: every refresh-token family ends, with its access tokens. Users may do it
+/// for themselves; for others it takes `users:admin`.
+async fn revoke_sessions(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !caller.is_user(&id) {
+        caller.require(&[Scope::UsersAdmin])?;
+    }
+    org_of(&app, &caller)?.users.get(&id).ok_or_else(|| ApiError::not_found("user", &id))?;
+    let req = switchboard_engine::sessions::AuthRequest {
+        org_id: caller.org_id.clone(),
+        actor: caller.actor.clone(),
+        command: switchboard_engine::sessions::AuthCommand::RevokeUserSessions { user_id: id },
+        now_ms: switchboard_engine::wall_clock_ms(),
+        access_ttl_ms: app.config.token_ttl_secs * 1000,
+        request_id: caller.request_id.clone(),
+    };
+    let now = app.engine.now();
+    let out = app.engine.authorize(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let revoked = match out {
+        switchboard_engine::sessions::AuthOutcome::Revoked(n) => n,
+        _ => 0,
+    };
+    Ok(axum::Json(json!({ "revokedSessions": revoked })).into_response())
 }
 
 async fn spec_from(b: wire::UserBody) -> Result<UserSpec, ApiError> {
@@ -203,9 +232,12 @@ fn valid_redirect_uri(u: &str) -> Result<(), &'static str> {
     let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
     let Some(rest) = rest else { return Err("must start with https:// (or http:// to a loopback address)") };
     let host = rest.split(['/', '?']).next().unwrap_or_default();
-    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    if name.is_empty() {
-        return Err("must name a host");
+    let name =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    // A plain host name or address: the origin goes into the login page's CSP, so nothing else may pass.
+    let plain = |c: char| c.is_ascii_alphanumeric() || ".-[]:".contains(c);
+    if name.is_empty() || !name.chars().all(plain) {
+        return Err("must name a host (letters, digits, dots, hyphens, or an IP address)");
     }
     if u.starts_with("http://") && !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
         return Err("http:// is allowed only to 127.0.0.1, [::1] or localhost; use https://");

@@ -229,6 +229,8 @@ async fn sign_in(app: &App, client_id: &str, password: &str) -> (u16, String) {
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    // Browsers apply form-action to the redirect after the post: the client's origin must be allowed.
+    assert!(csp.contains("form-action 'self' http://127.0.0.1:9;"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(html.contains("<form method=\"post\" action=\"/oauth/authorize\">"));
     assert!(html.contains("Browser app"), "the page names the application");
@@ -309,7 +311,19 @@ async fn the_authorization_code_flow_with_pkce_and_the_login_page() {
     let tokens = exchange(&app, &client_id, &code, VERIFIER).await.ok();
     let me = app.get("/v1/users/me", &s(&tokens, "access_token")).await.ok();
     assert_eq!(me["username"], "pat");
-    refresh(&app, &s(&tokens, "refresh_token")).await.ok();
+    // The app holds the user's rights only within its own grant.
+    assert_eq!(me["scopes"], json!(["conversations:read"]), "{me}");
+    assert_eq!(tokens["scope"], "conversations:read");
+    // Its refresh token is refreshed by the app only.
+    let anonymous = refresh(&app, &s(&tokens, "refresh_token")).await;
+    assert_eq!(anonymous.body["error"], "invalid_grant", "{}", anonymous.body);
+    let body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &s(&tokens, "refresh_token")),
+        ("client_id", &client_id),
+    ]);
+    let refreshed = app.form_token(&body, None).await.ok();
+    assert_eq!(refreshed["scope"], "conversations:read");
     // The same code again: refused, and what it was exchanged for is revoked.
     let r = exchange(&app, &client_id, &code, VERIFIER).await;
     assert_eq!(r.body["error"], "invalid_grant");
@@ -376,7 +390,8 @@ fn client_from(ip: &str) -> reqwest::Client {
 #[tokio::test]
 async fn budgets_are_reported_on_every_response_and_a_flood_gets_429_without_touching_others() {
     let app = App::spawn_with(|c| {
-        c.rate = switchboard_api::RateBudgets { per_identity: 8, per_address: 5, oauth_per_address: 4 };
+        c.rate =
+            switchboard_api::RateBudgets { per_identity: 8, per_address: 5, oauth_per_address: 4, per_account: 100 };
     })
     .await;
     // Headers everywhere: anonymous, authenticated, errors.
@@ -581,4 +596,67 @@ async fn secrets_tokens_and_message_text_never_reach_the_logs() {
         let probe = &secret[..secret.len().min(24)];
         assert!(!logs.contains(probe), "the {what} reached the logs");
     }
+}
+
+#[tokio::test]
+async fn a_new_password_or_an_admin_signs_a_user_out_everywhere() {
+    let app = App::spawn().await;
+    let id = app.user("max", &["agent"]).await;
+    let a = password_grant(&app, "max").await;
+    let b = password_grant(&app, "max").await;
+    // A password change ends every session: whoever had the old password is out.
+    let body = json!({"name": "max", "username": "max", "password": "a brand new password", "roles": ["agent"]});
+    app.put(&format!("/v1/users/{id}"), &app.admin, body).await.ok();
+    for t in [&a, &b] {
+        assert_eq!(app.get("/v1/users/me", &s(t, "access_token")).await.body["code"], "token_revoked");
+        assert_eq!(refresh(&app, &s(t, "refresh_token")).await.body["error"], "invalid_grant");
+    }
+    // An admin (or the user) signs out everywhere without a password change.
+    let fresh = app
+        .form_token(
+            &form(&[("grant_type", "password"), ("username", "max"), ("password", "a brand new password")]),
+            None,
+        )
+        .await
+        .ok();
+    let other = app.user("ola", &["agent"]).await;
+    let ola = app.login("ola").await;
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/v1/users/{id}/sessions"), &ola, None).await.expect(403)["missingScopes"],
+        json!(["users:admin"])
+    );
+    let out = app.call(Method::DELETE, &format!("/v1/users/{id}/sessions"), &app.admin, None).await.ok();
+    assert_eq!(out["revokedSessions"], 1);
+    assert_eq!(app.get("/v1/users/me", &s(&fresh, "access_token")).await.body["code"], "token_revoked");
+    let own = app.call(Method::DELETE, &format!("/v1/users/{other}/sessions"), &ola, None).await.ok();
+    assert_eq!(own["revokedSessions"], 1, "a user may sign itself out everywhere");
+    let trail = app.get(&format!("/v1/audit?actor={id}"), &app.admin).await.ok();
+    assert!(trail.to_string().contains("oauth.login"));
+}
+
+#[tokio::test]
+async fn guessing_one_account_from_many_addresses_hits_the_account_budget() {
+    let app = App::spawn_with(|c| c.rate.per_account = 3).await;
+    app.user("target", &["agent"]).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let r = client_from(&format!("127.0.3.{}", i + 1))
+            .post(format!("{}/oauth/token", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=password&username=target&password=guess")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [400, 400, 400, 429, 429]);
+    // Unknown accounts are counted the same way: the budget tells nothing about existence.
+    let mut unknown = Vec::new();
+    for _ in 0..4 {
+        unknown.push(app.form_token("grant_type=password&username=ghost&password=x", None).await.status.as_u16());
+    }
+    assert_eq!(unknown, [400, 400, 400, 429]);
+    // Another account is not affected.
+    app.user("bystander", &["agent"]).await;
+    password_grant(&app, "bystander").await;
 }
