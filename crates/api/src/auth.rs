@@ -354,10 +354,7 @@ impl FromRequestParts<AppState> for Caller {
                     .clients
                     .get(&t.actor.id)
                     .ok_or_else(|| ApiError::invalid_token("the token's client no longer exists"))?;
-                let granted: Vec<Scope> = c.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-                let still: Vec<Scope> =
-                    t.actor.scopes.list().into_iter().filter(|s| Scopes::of(&granted).contains(*s)).collect();
-                Actor::client(c.id.clone(), Scopes::of(&still))
+                Actor::client(c.id.clone(), t.actor.scopes.intersect(c.granted()))
             }
         };
         let bootstrap = actor.kind == ActorKind::Client && app.config.bootstrap_client_id.as_deref() == Some(&actor.id);

@@ -288,6 +288,13 @@ pub struct Client {
     pub version: u64,
 }
 
+impl Client {
+    /// The scopes granted to the client (names this build does not know are ignored).
+    pub fn granted(&self) -> crate::Scopes {
+        crate::Scopes::of(&self.scopes.iter().filter_map(|s| crate::Scope::parse(s)).collect::<Vec<_>>())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgSettings {

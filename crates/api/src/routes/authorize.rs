@@ -2,7 +2,7 @@
 //! RFC 7636 S256 only). The page is served by the server, with a strict CSP, and redirects only to a URI
 //! the client registered, exactly.
 
-use super::token::{check_password, parse_pairs, valid_pkce_string};
+use super::token::{auth_request, check_password, parse_pairs, run_auth, valid_pkce_string};
 use crate::AppState;
 use crate::auth::{RequestId, hex, new_secret};
 use crate::problem::ApiError;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 use switchboard_core::Actor;
-use switchboard_engine::sessions::{AuthCode, AuthCommand, AuthRequest};
+use switchboard_engine::sessions::{AuthCode, AuthCommand};
 use switchboard_engine::wall_clock_ms;
 
 pub fn routes() -> Router<AppState> {
@@ -249,16 +249,8 @@ async fn login(
         session_id: None,
     };
     let actor = Actor::user(user.id.clone(), user.roles.clone());
-    let req = AuthRequest {
-        org_id: c.org_id,
-        actor: actor.clone(),
-        command: AuthCommand::SaveCode(stored),
-        now_ms: wall_clock_ms(),
-        access_ttl_ms: app.config.token_ttl_secs * 1000,
-        request_id: request_id.map(|r| r.0.0),
-    };
-    let now = app.engine.now();
-    app.engine.authorize(req).await.map_err(|e| ApiError::from_engine(e, &actor, now))?;
+    let save = AuthCommand::SaveCode(stored);
+    run_auth(&app, auth_request(&app, &c.org_id, actor, save, request_id.map(|r| r.0.0))).await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &p.state {
         params.push(("state", s));

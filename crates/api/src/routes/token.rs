@@ -112,19 +112,15 @@ impl VerifiedSecrets {
 /// The confidential client of the request, authenticated, or `invalid_client`.
 async fn authenticated_client(app: &AppState, creds: Option<(String, String)>) -> Result<(String, Client), ApiError> {
     let (id, secret) = creds.ok_or_else(invalid_client)?;
-    let found = app.engine.find_client(&id);
-    if let Some((_, c)) = &found {
-        let key = VerifiedSecrets::key(&id, &secret, &c.secret_hash);
-        if VERIFIED.contains(&key) {
-            return Ok(found.expect("just matched"));
-        }
-        if verify_secret_async(secret, c.secret_hash.clone()).await {
-            VERIFIED.insert(key);
-            return Ok(found.expect("just matched"));
-        }
+    let Some((org_id, client)) = app.engine.find_client(&id) else {
+        verify_or_decoy(secret, None).await;
         return Err(invalid_client());
+    };
+    let key = VerifiedSecrets::key(&id, &secret, &client.secret_hash);
+    if VERIFIED.contains(&key) || verify_secret_async(secret, client.secret_hash.clone()).await {
+        VERIFIED.insert(key);
+        return Ok((org_id, client));
     }
-    verify_or_decoy(secret, None).await;
     Err(invalid_client())
 }
 
@@ -167,7 +163,7 @@ pub(crate) fn valid_pkce_string(s: &str) -> bool {
     (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-fn auth_request(
+pub(crate) fn auth_request(
     app: &AppState,
     org_id: &str,
     actor: Actor,
@@ -184,7 +180,7 @@ fn auth_request(
     }
 }
 
-async fn run_auth(app: &AppState, req: AuthRequest) -> Result<AuthOutcome, ApiError> {
+pub(crate) async fn run_auth(app: &AppState, req: AuthRequest) -> Result<AuthOutcome, ApiError> {
     let (actor, now) = (req.actor.clone(), app.engine.now());
     app.engine.authorize(req).await.map_err(|e| ApiError::from_engine(e, &actor, now))
 }
@@ -194,10 +190,6 @@ fn session_of(out: AuthOutcome) -> Result<Session, ApiError> {
         AuthOutcome::Session(s) => Ok(s),
         _ => Err(ApiError::internal("the engine answered a session request without a session")),
     }
-}
-
-fn client_scopes(c: &Client) -> Scopes {
-    Scopes::of(&c.scopes.iter().filter_map(|s| Scope::parse(s)).collect::<Vec<_>>())
 }
 
 /// A user's token scopes: the roles' scopes, within the family's cap (the client's grant, a `scope` asked for).
@@ -232,8 +224,7 @@ async fn token(
     let grant = match form.grant_type.as_deref().unwrap_or_default() {
         "client_credentials" => {
             let (org_id, c) = authenticated_client(&app, creds).await?;
-            let granted: Vec<Scope> = c.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-            let scopes = requested_scopes(&form, &granted)?;
+            let scopes = requested_scopes(&form, &c.granted().list())?;
             Grant { org_id, actor: Actor::client(c.id.clone(), scopes), session: None }
         }
         "password" => {
@@ -250,7 +241,7 @@ async fn token(
             };
             let (org_id, user) = check_password(&app, &username, password).await?;
             // Through a client, the user's rights end where the client's grant ends; `scope` narrows further.
-            let allowed = user_actor(&user, client.as_ref().map(|c| client_scopes(c).0)).scopes;
+            let allowed = user_actor(&user, client.as_ref().map(|c| c.granted().0)).scopes;
             let narrowed = requested_scopes(&form, &allowed.list())?;
             let asked = form.scope.as_deref().is_some_and(|s| !s.trim().is_empty());
             let scope_cap = (client.is_some() || asked).then_some(narrowed.0);
@@ -314,7 +305,7 @@ async fn token(
                 client_id: client.id.clone(),
                 redirect_uri,
                 challenge_of_verifier: s256(verifier),
-                scope_cap: Some(client_scopes(&client).0),
+                scope_cap: Some(client.granted().0),
                 lifetimes: lifetimes(&app),
             };
             let client_actor = Actor::client(client.id.clone(), Scopes::default());

@@ -74,17 +74,10 @@ async fn revoke_sessions(
         caller.require(&[Scope::UsersAdmin])?;
     }
     org_of(&app, &caller)?.users.get(&id).ok_or_else(|| ApiError::not_found("user", &id))?;
-    let req = switchboard_engine::sessions::AuthRequest {
-        org_id: caller.org_id.clone(),
-        actor: caller.actor.clone(),
-        command: switchboard_engine::sessions::AuthCommand::RevokeUserSessions { user_id: id },
-        now_ms: switchboard_engine::wall_clock_ms(),
-        access_ttl_ms: app.config.token_ttl_secs * 1000,
-        request_id: caller.request_id.clone(),
-    };
-    let now = app.engine.now();
-    let out = app.engine.authorize(req).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
-    let revoked = match out {
+    let command = switchboard_engine::sessions::AuthCommand::RevokeUserSessions { user_id: id };
+    let req =
+        super::token::auth_request(&app, &caller.org_id, caller.actor.clone(), command, caller.request_id.clone());
+    let revoked = match super::token::run_auth(&app, req).await? {
         switchboard_engine::sessions::AuthOutcome::Revoked(n) => n,
         _ => 0,
     };
