@@ -1,6 +1,6 @@
 //! `EXPLAIN QUERY PLAN` checks for the analytics queries: each must search its index by org and interval
 //! (never scan a table), details pages must come out of the index in order (no sort), and every key
-//! group must be a point lookup.
+//! group must be a point lookup. The audit trail's filters each use their own index, in order.
 
 use rusqlite::Connection;
 use switchboard_store::{AggregateQuery, DetailsQuery};
@@ -124,5 +124,24 @@ fn print_analytics_plans() {
     let agg = crate::aggregate::sql_for_tests("org", &agg);
     for sql in [page, count, agg] {
         println!("{sql}\n  {}\n", plan(&conn, &sql).join("\n  "));
+    }
+}
+
+#[test]
+fn audit_filters_use_their_own_index_in_order() {
+    let (store, _dir) = store();
+    let conn = store.reader();
+    let some = |s: &str| Some(s.to_owned());
+    for (actor_id, conversation_id, index) in [
+        (None, None, "audit_org"),
+        (some("u1"), None, "audit_actor"),
+        (None, some("c1"), "audit_conversation"),
+        (some("u1"), some("c1"), "audit_"),
+    ] {
+        let q = switchboard_store::AuditQuery { actor_id, conversation_id, after: 0, limit: 10 };
+        let p = plan(&conn, &crate::read::audit_sql(&q));
+        assert_no_scan(&p, "audit");
+        assert!(p.iter().any(|l| l.contains(index)), "{q:?} should use {index}: {p:#?}");
+        assert!(!p.iter().any(|l| l.contains("TEMP B-TREE")), "{q:?} sorts: {p:#?}");
     }
 }

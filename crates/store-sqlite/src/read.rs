@@ -318,23 +318,27 @@ pub(crate) fn delivery(conn: &Connection, org_id: &str, id: &str) -> StoreResult
         .map_err(read_err("read delivery"))
 }
 
-/// The org's audit rows after `q.after`; the optional filters pick one of the three indexes.
-pub(crate) fn audit(conn: &Connection, org_id: &str, q: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
-    let after = crate::write::to_i64(q.after, "audit cursor")?;
-    let limit = crate::write::to_i64(q.limit as u64, "audit limit")?;
-    // One statement per filter combination, so each uses its own index (a `?3 IS NULL OR ...` form would
-    // leave SQLite with the org index and a scan of the org's whole trail). `LIMIT ?5` keeps the parameter
-    // count at five whichever filters are left out.
+/// One statement per filter combination, so each uses its own index (a `?3 IS NULL OR ...` form would leave
+/// SQLite with the org index and a scan of the org's whole trail). `LIMIT ?5` keeps the parameter count at
+/// five whichever filters are left out.
+pub(crate) fn audit_sql(q: &AuditQuery) -> String {
     let filter = match (&q.actor_id, &q.conversation_id) {
         (None, None) => "",
         (Some(_), None) => "AND actor_id = ?3",
         (None, Some(_)) => "AND conversation_id = ?4",
         (Some(_), Some(_)) => "AND actor_id = ?3 AND conversation_id = ?4",
     };
-    let sql = format!(
+    format!(
         "SELECT pos, org_id, at_ms, actor_kind, actor_id, action, target_kind, target_id, conversation_id, request_id
          FROM audit WHERE org_id = ?1 AND pos > ?2 {filter} ORDER BY pos LIMIT ?5"
-    );
+    )
+}
+
+/// The org's audit rows after `q.after`; the optional filters pick one of the three indexes.
+pub(crate) fn audit(conn: &Connection, org_id: &str, q: &AuditQuery) -> StoreResult<Vec<(u64, AuditRow)>> {
+    let after = crate::write::to_i64(q.after, "audit cursor")?;
+    let limit = crate::write::to_i64(q.limit as u64, "audit limit")?;
+    let sql = audit_sql(q);
     conn.prepare_cached(&sql)
         .and_then(|mut stmt| {
             stmt.query_map(params![org_id, after, q.actor_id, q.conversation_id, limit], |row| {
