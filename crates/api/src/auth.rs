@@ -79,16 +79,20 @@ pub struct GuestClaims {
 /// Signs and verifies access tokens with a key kept in the store's meta table.
 #[derive(Clone)]
 pub struct TokenSigner {
-    key: Vec<u8>,
+    /// Keyed once: each request clones this state (no allocation) instead of keying HMAC again.
+    keyed: HmacSha256,
 }
+
+const MALFORMED: &str = "the token is malformed";
+const BAD_SIGNATURE: &str = "the token signature is invalid (not issued by this server)";
 
 impl TokenSigner {
     pub fn new(key: Vec<u8>) -> Self {
-        TokenSigner { key }
+        TokenSigner { keyed: <HmacSha256 as Mac>::new_from_slice(&key).expect("HMAC takes any key length") }
     }
 
     fn mac(&self, payload: &str) -> String {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(payload.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
@@ -115,7 +119,7 @@ impl TokenSigner {
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, &'static str> {
-        self.open(REFRESH_PREFIX, token).ok_or("the refresh token is malformed or not signed by this server")
+        self.open(REFRESH_PREFIX, token).map_err(|_| "the refresh token is malformed or not signed by this server")
     }
 
     /// A guest token: reaches one conversation through the guest channel only.
@@ -152,14 +156,14 @@ impl TokenSigner {
         format!("{payload}.{sig}")
     }
 
-    /// The claims of a token signed under `prefix` by this key, or `None`.
-    fn open<T: serde::de::DeserializeOwned>(&self, prefix: &str, token: &str) -> Option<T> {
-        let (payload, sig) = token.rsplit_once('.')?;
-        let body = payload.strip_prefix(prefix)?.strip_prefix('.')?;
+    /// The claims of a token signed under `prefix` by this key (one HMAC), or why not.
+    fn open<T: serde::de::DeserializeOwned>(&self, prefix: &str, token: &str) -> Result<T, &'static str> {
+        let (payload, sig) = token.rsplit_once('.').ok_or(MALFORMED)?;
+        let body = payload.strip_prefix(prefix).and_then(|b| b.strip_prefix('.')).ok_or(MALFORMED)?;
         if !constant_time_eq(self.mac(payload).as_bytes(), sig.as_bytes()) {
-            return None;
+            return Err(BAD_SIGNATURE);
         }
-        serde_json::from_slice(&unhex(body)?).ok()
+        serde_json::from_slice(&unhex(body).ok_or(MALFORMED)?).map_err(|_| MALFORMED)
     }
 
     /// Checks signature and expiry of an access token. Guest tokens are refused here: they only work on
@@ -181,12 +185,7 @@ impl TokenSigner {
     }
 
     fn claims(&self, token: &str, now_unix: i64) -> Result<Claims, &'static str> {
-        let (payload, sig) = token.rsplit_once('.').ok_or("the token is malformed")?;
-        payload.strip_prefix("sb1.").ok_or("the token is malformed")?;
-        if !constant_time_eq(self.mac(payload).as_bytes(), sig.as_bytes()) {
-            return Err("the token signature is invalid (not issued by this server)");
-        }
-        let c: Claims = self.open(TOKEN_PREFIX, token).ok_or("the token is malformed")?;
+        let c: Claims = self.open(TOKEN_PREFIX, token)?;
         if c.x <= now_unix {
             return Err("the token has expired");
         }
@@ -199,7 +198,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
