@@ -126,6 +126,7 @@ pub fn check_target(tx: &Tx, to: &TransferTarget, context_data: Option<&Value>) 
 /// A bot's own outcome code at handover: recorded as its wrap-up, `set`, never pending.
 fn bot_outcome(tx: &mut Tx, bot: &crate::model::Participant, input: &WrapupInput) -> Result<(), Rejection> {
     let code = input.code_id.as_deref().ok_or_else(|| Rejection::invalid("/wrapup/codeId", "is required"))?;
+    wrapup::validate_text(input, "/wrapup")?;
     let name = wrapup::validate_code(tx, bot, code, "/wrapup/codeId")?;
     let mut w = crate::model::Wrapup::not_started(crate::model::AcwPolicy::None, None, None);
     w.status = crate::model::WrapupStatus::Set;

@@ -31,16 +31,17 @@ pub(super) fn apply_fields(w: &mut Wrapup, input: &WrapupInput, code_name: Optio
     w.tags = input.tags.clone().apply(Some(std::mem::take(&mut w.tags))).unwrap_or_default();
 }
 
-fn validate_text(input: &WrapupInput) -> Result<(), Rejection> {
+/// The limits on a wrap-up's free text, whoever sets it; `at` is the wrap-up's pointer in the request body.
+pub(super) fn validate_text(input: &WrapupInput, at: &str) -> Result<(), Rejection> {
     if let Patch::Value(n) = &input.notes
         && n.chars().count() > 4000
     {
-        return Err(Rejection::invalid("/notes", "must be at most 4000 characters"));
+        return Err(Rejection::invalid(&format!("{at}/notes"), "must be at most 4000 characters"));
     }
     if let Patch::Value(tags) = &input.tags
         && (tags.len() > 50 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 100))
     {
-        return Err(Rejection::invalid("/tags", "at most 50 tags of 1 to 100 characters"));
+        return Err(Rejection::invalid(&format!("{at}/tags"), "at most 50 tags of 1 to 100 characters"));
     }
     Ok(())
 }
@@ -51,7 +52,7 @@ pub fn save_provisional(tx: &mut Tx, p: &Participant, input: &WrapupInput, point
     if !tx.actor().may_set_wrapup(p) {
         return Err(Rejection::forbidden("you may not set this participant's wrap-up"));
     }
-    validate_text(input)?;
+    validate_text(input, "")?;
     let name = match &input.code_id {
         Some(c) => Some(validate_code(tx, p, c, &format!("{pointer}/codeId"))?),
         None => None,
@@ -86,7 +87,7 @@ fn finalize(tx: &mut Tx, pid: &str, mut w: Wrapup) {
 pub fn set_wrapup(tx: &mut Tx, pid: &str, input: &WrapupInput) -> Result<(), Rejection> {
     let p = tx.participant(pid)?;
     let mut w = wrapup_of(&p)?;
-    validate_text(input)?;
+    validate_text(input, "")?;
     match w.status {
         WrapupStatus::NotStarted => {
             if p.state != ParticipantState::Connected {

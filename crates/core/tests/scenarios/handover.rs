@@ -98,6 +98,13 @@ fn a_bot_outcome_code_is_validated() {
     let notes_only = WrapupInput { notes: Patch::Value("n".into()), ..Default::default() };
     let r = w.reject(&writer, bot_transfer(&bot, notes_only));
     assert!(matches!(&r, Rejection::Invalid { violations, .. } if violations[0].pointer == "/wrapup/codeId"), "{r:?}");
+    // A bot's notes and tags have the limits an agent's have.
+    let long_notes = WrapupInput { notes: Patch::Value("n".repeat(4001)), ..WrapupInput::code("c-sale") };
+    let too_many_tags = WrapupInput { tags: Patch::Value(vec!["t".into(); 51]), ..WrapupInput::code("c-sale") };
+    for (input, pointer) in [(long_notes, "/wrapup/notes"), (too_many_tags, "/wrapup/tags")] {
+        let r = w.reject(&writer, bot_transfer(&bot, input));
+        assert!(matches!(&r, Rejection::Invalid { violations, .. } if violations[0].pointer == pointer), "{r:?}");
+    }
     assert_eq!((w.conv().version, w.p(&bot).state), (version, ParticipantState::Connected), "nothing changed");
     assert!(w.p(&bot).wrapup.is_none());
 }
