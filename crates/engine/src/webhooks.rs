@@ -110,6 +110,30 @@ pub async fn check_target(url: &str, allow_private: bool) -> Result<Vec<SocketAd
     Ok(addrs)
 }
 
+/// The webhook client's resolver: host names are resolved for the connection itself and forbidden
+/// addresses dropped there, so the address a delivery connects to is one that passed the filter. A check
+/// before sending and a second lookup inside the client would leave a window for DNS rebinding. (IP-literal
+/// URLs are never resolved; `check_target` refuses the forbidden ones before sending.)
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (host, allow_private) = (name.as_str().to_string(), self.allow_private);
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<SocketAddr> =
+                found.into_iter().filter(|a| allow_private || !forbidden_ip(a.ip())).collect();
+            if usable.is_empty() {
+                let why = format!("{host} resolves to no address a webhook may reach");
+                return Err(why.into());
+            }
+            Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` (one `v1` per valid secret during a rotation).
 pub fn signature(secrets: &[&str], unix: i64, body: &str) -> String {
     let mut out = format!("t={unix}");
@@ -141,6 +165,7 @@ pub async fn run_worker(mut deps: WorkerDeps) {
     let http = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver { allow_private: deps.allow_private }))
         .build()
         .expect("the HTTP client builds");
     let mut queues: HashMap<Key, VecDeque<DeliveryRow>> = HashMap::new();
@@ -289,6 +314,18 @@ async fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_delivery_resolver_drops_forbidden_addresses_at_connect_time() {
+        use reqwest::dns::Resolve;
+        let name = |h: &str| h.parse::<reqwest::dns::Name>().expect("a host name");
+        let guarded = GuardedResolver { allow_private: false };
+        let err = guarded.resolve(name("localhost")).await.err().expect("loopback is refused");
+        assert!(err.to_string().contains("no address a webhook may reach"), "{err}");
+        let open = GuardedResolver { allow_private: true };
+        let addrs: Vec<SocketAddr> = open.resolve(name("localhost")).await.expect("allowed by the operator").collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
 
     #[test]
     fn forbidden_ranges() {
