@@ -42,6 +42,13 @@ struct Claims {
     /// the refresh-token family the token came from (revoking the family revokes it)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sid: Option<String>,
+    /// clients: the client's version at issuance (a rotated secret ends older tokens); 0 = not checked
+    #[serde(default, skip_serializing_if = "is_zero")]
+    v: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// What a refresh token says: a family (session), its generation, and whose it is.
@@ -65,6 +72,8 @@ pub struct AccessToken {
     pub token_id: String,
     pub session_id: Option<String>,
     pub expires_at_unix: i64,
+    /// The client's version when the token was issued (0 for users and older tokens).
+    pub client_version: u64,
 }
 
 /// What a guest token says: one conversation, reached through one deployment (if any).
@@ -97,8 +106,15 @@ impl TokenSigner {
         hex(&mac.finalize().into_bytes())
     }
 
-    /// An access token; `session_id` ties it to a refresh-token family.
-    pub fn issue(&self, org_id: &str, actor: &Actor, expires_at_unix: i64, session_id: Option<&str>) -> String {
+    /// An access token; `session_id` ties it to a refresh-token family, `client_version` to a client's secret.
+    pub fn issue(
+        &self,
+        org_id: &str,
+        actor: &Actor,
+        expires_at_unix: i64,
+        session_id: Option<&str>,
+        client_version: u64,
+    ) -> String {
         let claims = Claims {
             o: org_id.to_string(),
             k: if actor.kind == ActorKind::User { "u" } else { "c" }.into(),
@@ -110,6 +126,7 @@ impl TokenSigner {
             d: None,
             j: uuid::Uuid::new_v4().simple().to_string(),
             sid: session_id.map(str::to_string),
+            v: client_version,
         };
         self.sign(TOKEN_PREFIX, &claims)
     }
@@ -135,6 +152,7 @@ impl TokenSigner {
             d: g.deployment_id.clone(),
             j: String::new(),
             sid: None,
+            v: 0,
         };
         self.sign(TOKEN_PREFIX, &claims)
     }
@@ -181,6 +199,7 @@ impl TokenSigner {
             token_id: c.j,
             session_id: c.sid,
             expires_at_unix: c.x,
+            client_version: c.v,
         })
     }
 
@@ -359,6 +378,9 @@ impl FromRequestParts<AppState> for Caller {
                     .clients
                     .get(&t.actor.id)
                     .ok_or_else(|| ApiError::invalid_token("the token's client no longer exists"))?;
+                if t.client_version != 0 && t.client_version != c.version {
+                    return Err(ApiError::invalid_token("the token was revoked: its client's secret was rotated"));
+                }
                 Actor::client(c.id.clone(), t.actor.scopes.intersect(c.granted()))
             }
         };
@@ -396,13 +418,14 @@ mod tests {
     fn tokens_verify_and_expire() {
         let s = TokenSigner::new(b"k".to_vec());
         let actor = Actor::user("u1", vec![Role::Agent]);
-        let t = s.issue("org", &actor, 100, Some("family"));
+        let t = s.issue("org", &actor, 100, Some("family"), 0);
         let back = s.verify(&t, 99).unwrap();
         assert_eq!(back.org_id, "org");
         assert_eq!(back.actor, actor);
         assert_eq!(back.session_id.as_deref(), Some("family"));
         assert_eq!(back.token_id.len(), 32, "every access token has its own id");
-        assert_ne!(s.verify(&s.issue("org", &actor, 100, None), 1).unwrap().token_id, back.token_id);
+        assert_ne!(s.verify(&s.issue("org", &actor, 100, None, 0), 1).unwrap().token_id, back.token_id);
+        assert_eq!(s.verify(&s.issue("org", &actor, 100, None, 7), 1).unwrap().client_version, 7);
         let refresh =
             RefreshClaims { org_id: "org".into(), user_id: "u1".into(), session_id: "f".into(), generation: 3 };
         let r = s.issue_refresh(&refresh);

@@ -267,6 +267,23 @@ pub const OPERATIONS: &[Operation] = &[
         Some("Client"),
     ),
     ("get", "/v1/clients/me", "clientMe", "The calling client and its scopes", "", None),
+    ("get", "/v1/clients/{id}", "getClient", "A service client (never its secret)", "admin", None),
+    (
+        "delete",
+        "/v1/clients/{id}",
+        "deleteClient",
+        "Delete a service client; its tokens stop working at once",
+        "admin",
+        None,
+    ),
+    (
+        "post",
+        "/v1/clients/{id}/secret",
+        "rotateClientSecret",
+        "A new secret, shown once; the old one and its tokens stop working at once",
+        "admin",
+        None,
+    ),
     (
         "post",
         "/v1/admin/clock",

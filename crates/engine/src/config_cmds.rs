@@ -310,8 +310,27 @@ impl State {
                 self.stage_entity(org_id, "client", &id, 1, &client);
                 ConfigOutcome::Client(client)
             }
+            ConfigCommand::RotateClientSecret { id, secret_hash } => {
+                let c = org.clients.get_mut(&id).ok_or_else(|| EngineError::not_found("client", &id))?;
+                check_version(c.version, expected)?;
+                c.secret_hash = secret_hash;
+                // Tokens carry the version they were issued at: a new one ends the old secret's tokens.
+                c.version += 1;
+                let c = c.clone();
+                self.stage_entity(org_id, "client", &id, c.version, &c);
+                ConfigOutcome::Client(c)
+            }
+            ConfigCommand::DeleteClient { id } => {
+                let c = org.clients.get(&id).cloned().ok_or_else(|| EngineError::not_found("client", &id))?;
+                check_version(c.version, expected)?;
+                org.clients.remove(&id);
+                self.batch.entities_delete.push((org_id.to_string(), "client".into(), id));
+                ConfigOutcome::Deleted
+            }
         };
         self.orgs.insert(org_id.to_string(), Arc::new(org));
+        // Readers get the new config once the batch is durable, deletions included (they stage no entity).
+        self.touched_orgs.insert(org_id.to_string());
         Ok(outcome)
     }
 

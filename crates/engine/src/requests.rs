@@ -131,6 +131,14 @@ pub enum ConfigCommand {
         secret_hash: String,
         redirect_uris: Vec<String>,
     },
+    /// A new secret; tokens issued with the old one stop working.
+    RotateClientSecret {
+        id: String,
+        secret_hash: String,
+    },
+    DeleteClient {
+        id: String,
+    },
     /// The API checks the target address before sending this (the writer does no DNS).
     CreateWebhook {
         url: String,
@@ -205,6 +213,8 @@ impl ConfigCommand {
             ConfigCommand::UpdateUser { .. } => "user.update",
             ConfigCommand::SetRoutingStatus { .. } => "user.setRoutingStatus",
             ConfigCommand::CreateClient { .. } => "client.create",
+            ConfigCommand::RotateClientSecret { .. } => "client.rotateSecret",
+            ConfigCommand::DeleteClient { .. } => "client.delete",
             ConfigCommand::CreateWebhook { .. } => "webhook.create",
             ConfigCommand::UpdateWebhook { .. } => "webhook.update",
             ConfigCommand::DeleteWebhook { .. } => "webhook.delete",
@@ -227,7 +237,9 @@ impl ConfigCommand {
             | ConfigCommand::UpdateWebhook { id, .. }
             | ConfigCommand::UpdateDeployment { id, .. }
             | ConfigCommand::DeleteDeployment { id }
-            | ConfigCommand::CreateClient { id, .. } => Some(id),
+            | ConfigCommand::CreateClient { id, .. }
+            | ConfigCommand::RotateClientSecret { id, .. }
+            | ConfigCommand::DeleteClient { id } => Some(id),
             ConfigCommand::SetMembers { queue_id, .. }
             | ConfigCommand::PatchMembers { queue_id, .. }
             | ConfigCommand::SetQueueCodes { queue_id, .. } => Some(queue_id),

@@ -127,6 +127,21 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
         "This queue's messaging deployment requires its key: send deploymentId and deploymentKey.",
     ),
     ("origin_not_allowed", "Origin not allowed", "The page's origin is not among the deployment's allowed origins."),
+    (
+        "token_expired",
+        "Token expired",
+        "The access token's lifetime is over. Get a new one: refresh_token grant, or sign in again.",
+    ),
+    (
+        "token_revoked",
+        "Token revoked",
+        "The token was revoked: by /oauth/revoke, by a sign-out everywhere, a password change, a refresh token used twice, or a rotated client secret.",
+    ),
+    (
+        "bootstrap_client",
+        "Bootstrap client",
+        "The bootstrap admin client is configured on the server, not through the API.",
+    ),
     ("rate_limited", "Rate limited", "Too many requests from this address or token; wait the seconds in Retry-After."),
     ("invalid_client", "Invalid client", "OAuth: unknown client or wrong secret."),
     ("invalid_grant", "Invalid grant", "OAuth: unknown user or wrong password."),

@@ -210,6 +210,8 @@ struct Grant {
     org_id: String,
     actor: Actor,
     session: Option<Session>,
+    /// Client tokens: the client's version, so a rotated secret ends them.
+    client_version: u64,
 }
 
 async fn token(
@@ -225,7 +227,7 @@ async fn token(
         "client_credentials" => {
             let (org_id, c) = authenticated_client(&app, creds).await?;
             let scopes = requested_scopes(&form, &c.granted().list())?;
-            Grant { org_id, actor: Actor::client(c.id.clone(), scopes), session: None }
+            Grant { org_id, actor: Actor::client(c.id.clone(), scopes), session: None, client_version: c.version }
         }
         "password" => {
             if !app.config.password_grant {
@@ -255,7 +257,7 @@ async fn token(
             };
             let session =
                 session_of(run_auth(&app, auth_request(&app, &org_id, actor.clone(), start, request_id)).await?)?;
-            Grant { org_id, actor, session: Some(session) }
+            Grant { org_id, actor, session: Some(session), client_version: 0 }
         }
         "refresh_token" => {
             let raw = form.refresh_token.as_deref().ok_or_else(|| invalid_request("refresh_token is required"))?;
@@ -282,7 +284,12 @@ async fn token(
             };
             let req = auth_request(&app, &claims.org_id, user_actor(&user, None), rotate, request_id);
             let session = session_of(run_auth(&app, req).await?)?;
-            Grant { org_id: claims.org_id, actor: user_actor(&user, session.scope_cap), session: Some(session) }
+            Grant {
+                org_id: claims.org_id,
+                actor: user_actor(&user, session.scope_cap),
+                session: Some(session),
+                client_version: 0,
+            }
         }
         "authorization_code" => {
             let code = form.code.as_deref().ok_or_else(|| invalid_request("code is required"))?;
@@ -315,7 +322,7 @@ async fn token(
                 app.engine.org(&org_id).and_then(|o| o.users.get(&session.user_id).cloned()).ok_or_else(|| {
                     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the user no longer exists")
                 })?;
-            Grant { org_id, actor: user_actor(&user, session.scope_cap), session: Some(session) }
+            Grant { org_id, actor: user_actor(&user, session.scope_cap), session: Some(session), client_version: 0 }
         }
         "" => return Err(invalid_request("grant_type is required")),
         _ => {
@@ -329,7 +336,7 @@ async fn token(
     let ttl = app.config.token_ttl_secs;
     let expires = wall_clock_ms() / 1000 + ttl;
     let session_id = grant.session.as_ref().map(|s| s.id.as_str());
-    let access_token = app.signer.issue(&grant.org_id, &grant.actor, expires, session_id);
+    let access_token = app.signer.issue(&grant.org_id, &grant.actor, expires, session_id, grant.client_version);
     let refresh_token = grant.session.as_ref().map(|s| {
         app.signer.issue_refresh(&RefreshClaims {
             org_id: s.org_id.clone(),

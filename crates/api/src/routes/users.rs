@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/users/{id}/sessions", axum::routing::delete(revoke_sessions))
         .route("/v1/clients", get(list_clients).post(create_client))
         .route("/v1/clients/me", get(client_me))
+        .route("/v1/clients/{id}", get(get_client).delete(delete_client))
+        .route("/v1/clients/{id}/secret", axum::routing::post(rotate_client_secret))
 }
 
 pub(crate) fn user_value(app: &AppState, u: &switchboard_core::config::User) -> Value {
@@ -236,6 +238,53 @@ fn valid_redirect_uri(u: &str) -> Result<(), &'static str> {
         return Err("http:// is allowed only to 127.0.0.1, [::1] or localhost; use https://");
     }
     Ok(())
+}
+
+async fn get_client(State(app): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    let org = org_of(&app, &caller)?;
+    let c = org.clients.get(&id).ok_or_else(|| ApiError::not_found("client", &id))?;
+    Ok(axum::Json(json!(wire::ClientView::new(c, None))).into_response())
+}
+
+/// The bootstrap client's secret comes from the server's configuration: it is changed there, not here.
+fn not_the_bootstrap_client(app: &AppState, id: &str) -> Result<(), ApiError> {
+    if app.config.bootstrap_client_id.as_deref() == Some(id) {
+        let detail = "the bootstrap admin client is configured on the server (SWITCHBOARD_ADMIN_CLIENT_SECRET)";
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "bootstrap_client", detail));
+    }
+    Ok(())
+}
+
+/// A new secret, shown once; the old secret and every token issued with it stop working at once.
+async fn rotate_client_secret(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    org_of(&app, &caller)?.clients.get(&id).ok_or_else(|| ApiError::not_found("client", &id))?;
+    not_the_bootstrap_client(&app, &id)?;
+    let secret = new_secret();
+    let cmd = ConfigCommand::RotateClientSecret { id, secret_hash: hash_secret_async(secret.clone()).await? };
+    let out = configure(&app, &caller, cmd, meta.expected_version(None)?, None).await?;
+    let ConfigOutcome::Client(c) = out else { return Err(ApiError::internal("unexpected outcome")) };
+    Ok(axum::Json(json!(wire::ClientView::new(&c, Some(&secret)))).into_response())
+}
+
+/// Deletes a service client; its tokens stop working at once.
+async fn delete_client(
+    State(app): State<AppState>,
+    caller: Caller,
+    meta: WriteMeta,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Scope::Admin])?;
+    org_of(&app, &caller)?.clients.get(&id).ok_or_else(|| ApiError::not_found("client", &id))?;
+    not_the_bootstrap_client(&app, &id)?;
+    configure(&app, &caller, ConfigCommand::DeleteClient { id }, meta.expected_version(None)?, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn client_me(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

@@ -137,6 +137,8 @@ async fn expired_tokens_get_a_401_that_says_so() {
     assert_eq!(r.body["code"], "token_expired");
     assert_eq!(r.body["detail"], "the token has expired");
     assert_eq!(r.body["type"], "/problems/token-expired");
+    let page = app.raw(Method::GET, "/problems/token-expired", None, None, &[]).await;
+    assert_eq!(page.status, 200, "the problem type is explained");
 }
 
 #[tokio::test]
@@ -659,4 +661,41 @@ async fn guessing_one_account_from_many_addresses_hits_the_account_budget() {
     // Another account is not affected.
     app.user("bystander", &["agent"]).await;
     password_grant(&app, "bystander").await;
+}
+
+#[tokio::test]
+async fn a_rotated_or_deleted_client_loses_its_secret_and_tokens_at_once() {
+    let app = App::spawn().await;
+    let c = app
+        .post("/v1/clients", &app.admin, json!({"name": "Gateway", "scopes": ["conversations:read"]}))
+        .await
+        .expect(201);
+    let (id, old_secret) = (s(&c, "clientId"), s(&c, "secret"));
+    let old_token = app.client_token(&id, &old_secret).await;
+    app.get("/v1/clients/me", &old_token).await.ok();
+    let rotated = app.post(&format!("/v1/clients/{id}/secret"), &app.admin, json!({})).await.ok();
+    let new_secret = s(&rotated, "secret");
+    assert_ne!(new_secret, old_secret);
+    let r = app.get("/v1/clients/me", &old_token).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (401, Some("token_revoked")), "{}", r.body);
+    let r = app.form_token("grant_type=client_credentials", Some((&id, &old_secret))).await;
+    assert_eq!(r.body["error"], "invalid_client");
+    let fresh = app.client_token(&id, &new_secret).await;
+    app.get("/v1/clients/me", &fresh).await.ok();
+    assert!(app.get(&format!("/v1/clients/{id}"), &app.admin).await.ok().get("secret").is_none());
+    // The bootstrap client is configured on the server, not here.
+    assert_eq!(
+        app.post("/v1/clients/admin/secret", &app.admin, json!({})).await.expect(403)["code"],
+        "bootstrap_client"
+    );
+    assert_eq!(app.call(Method::DELETE, "/v1/clients/admin", &app.admin, None).await.status, 403);
+    // Deleted: its token and its secret stop working.
+    app.call(Method::DELETE, &format!("/v1/clients/{id}"), &app.admin, None).await.expect(204);
+    assert_eq!(app.get("/v1/clients/me", &fresh).await.status, 401);
+    assert_eq!(
+        app.form_token("grant_type=client_credentials", Some((&id, &new_secret))).await.body["error"],
+        "invalid_client"
+    );
+    let trail = app.get("/v1/audit", &app.admin).await.ok().to_string();
+    assert!(trail.contains("client.rotateSecret") && trail.contains("client.delete"));
 }

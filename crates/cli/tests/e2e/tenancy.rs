@@ -16,6 +16,7 @@ struct Fixture {
     agent: String,
     webhook: String,
     deployment: String,
+    client: String,
     markers: Vec<String>,
 }
 
@@ -65,7 +66,13 @@ async fn seed(app: &App) -> Fixture {
         .as_str()
         .unwrap()
         .to_string();
-    app.post("/v1/clients", &app.admin, json!({"name": "Secret Client", "scopes": ["routing:read"]})).await.ok();
+    let client = app
+        .post("/v1/clients", &app.admin, json!({"name": "Secret Client", "scopes": ["routing:read"]}))
+        .await
+        .ok()["clientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let markers = [
         "Secret Code A",
         "Secret Agent Name",
@@ -80,7 +87,7 @@ async fn seed(app: &App) -> Fixture {
     ]
     .map(String::from)
     .to_vec();
-    Fixture { conversation: id, participant: offer, queue, code, agent, webhook, deployment, markers }
+    Fixture { conversation: id, participant: offer, queue, code, agent, webhook, deployment, client, markers }
 }
 
 impl Fixture {
@@ -95,6 +102,8 @@ impl Fixture {
             &self.agent
         } else if path.starts_with("/v1/webhooks/") {
             &self.webhook
+        } else if path.starts_with("/v1/clients/") {
+            &self.client
         } else {
             &self.deployment
         };

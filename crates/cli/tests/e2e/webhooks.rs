@@ -3,6 +3,7 @@
 
 use crate::harness::{ADMIN_SECRET, App};
 use crate::receiver::{Receiver, verify};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -276,4 +277,27 @@ async fn a_dead_lettered_delivery_stops_blocking_later_ones() {
     let next = recv.next().await;
     assert_ne!(next.event_id, first.event_id);
     assert!(serde_json::from_str::<Value>(&next.body).unwrap()["type"] == "attributes.updated");
+}
+
+#[tokio::test]
+async fn deleted_configuration_is_gone_for_readers_at_once() {
+    let app = App::spawn_with(|c| c.allow_private_webhooks = true).await;
+    let q = app.queue("Q", json!({"policy": "none"}), &[], &[]).await;
+    let hook = app
+        .post("/v1/webhooks", &app.admin, json!({"url": "http://127.0.0.1:9/", "eventTypes": ["*"], "secret": SECRET}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dep =
+        app.post("/v1/messaging-deployments", &app.admin, json!({"name": "D", "queueId": q})).await.expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    for path in [format!("/v1/webhooks/{hook}"), format!("/v1/messaging-deployments/{dep}"), format!("/v1/queues/{q}")]
+    {
+        app.call(Method::DELETE, &path, &app.admin, None).await.ok();
+        assert_eq!(app.get(&path, &app.admin).await.status, 404, "{path} is gone as soon as its delete answered");
+    }
 }
