@@ -93,10 +93,11 @@ fn start_flood(
                         .body("grant_type=password&username=flood-target&password=guess")
                         .send()
                         .await;
+                    // A failed connection is neither answer; the phase is bounded in time either way.
                     match r.map(|r| r.status().as_u16()) {
                         Ok(429) => limited += 1,
                         Ok(_) => refused += 1,
-                        Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                        Err(_) => {}
                     }
                 }
                 (refused, limited)
