@@ -2,6 +2,7 @@
 //! It never touches a store: every write is one engine request, every read an engine read.
 
 pub mod auth;
+pub mod client_address;
 pub mod extract;
 pub mod limits;
 pub mod middleware;
@@ -35,6 +36,8 @@ pub struct ApiConfig {
     /// Guest sessions per client address per minute.
     pub guest_sessions_per_minute: u32,
     pub rate: RateBudgets,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (rate limits key on that address).
+    pub trusted_proxies: Vec<client_address::Cidr>,
 }
 
 /// Requests per minute (0 = unlimited).
@@ -68,6 +71,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             guest_sessions_per_minute: 30,
             rate: RateBudgets::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

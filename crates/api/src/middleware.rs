@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::auth::{RequestId, Verified, authenticate};
+use crate::client_address::{ClientAddress, client_address};
 use crate::limits::{Budget, RateLimiter, address_key};
 use crate::problem::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
@@ -64,8 +65,11 @@ pub fn too_many(spent: Budget, what: &str) -> ApiError {
 }
 
 pub async fn rate_limit(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let address = address_key(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+    let peer =
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = client_address(peer, req.headers(), &app.config.trusted_proxies);
+    req.extensions_mut().insert(ClientAddress(client));
+    let address = address_key(client);
     let verdict = if req.uri().path().starts_with("/oauth/") {
         app.limits.oauth_per_address.take(address).map_err(|b| (b, "too many OAuth requests from this address"))
     } else if req.headers().contains_key(axum::http::header::AUTHORIZATION) {

@@ -77,6 +77,9 @@ enum Cmd {
         /// A refresh-token family ends this long after sign-in, however often it is refreshed.
         #[arg(long, env = "SWITCHBOARD_SESSION_MAX_SECS", default_value_t = 90 * 24 * 3600)]
         session_max_secs: i64,
+        /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the client.
+        #[arg(long, env = "SWITCHBOARD_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<switchboard_api::client_address::Cidr>,
         /// Guest (web messaging) sessions per client address per minute.
         #[arg(long, env = "SWITCHBOARD_GUEST_SESSIONS_PER_MINUTE", default_value_t = 30)]
         guest_sessions_per_minute: u32,
@@ -128,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
             rate_oauth_per_address,
             rate_per_account,
             session_max_secs,
+            trusted_proxies,
             guest_sessions_per_minute,
             disable_password_grant,
             allow_private_webhooks,
@@ -152,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
                     per_account: rate_per_account,
                 },
                 session_max_secs,
+                trusted_proxies,
                 guest_sessions_per_minute,
                 password_grant: !disable_password_grant,
                 allow_private_webhooks,

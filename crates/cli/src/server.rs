@@ -35,6 +35,7 @@ pub struct ServeConfig {
     /// Guest (web messaging) sessions one address may open per minute.
     pub guest_sessions_per_minute: u32,
     pub rate: RateBudgets,
+    pub trusted_proxies: Vec<switchboard_api::client_address::Cidr>,
 }
 
 impl ServeConfig {
@@ -55,6 +56,7 @@ impl ServeConfig {
             allow_private_webhooks: false,
             guest_sessions_per_minute: 30,
             rate: RateBudgets::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -161,6 +163,7 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
         password_grant: config.password_grant,
         guest_sessions_per_minute: config.guest_sessions_per_minute,
         rate: config.rate.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..ApiConfig::default()
     };
     let state = AppState::new(engine.clone(), TokenSigner::new(token_key.into_bytes()), api);

@@ -3,18 +3,19 @@
 //! never codes, notes, attributes or other participants' ids.
 
 use crate::AppState;
+use crate::client_address::ClientAddress;
 use crate::extract::{Q, RawBody, json};
 use crate::problem::ApiError;
+use axum::Extension;
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::time::Instant;
 use switchboard_core::command::CreateConversation;
 use switchboard_core::{Actor, Channel, Command, Conversation, MediaType, Purpose, Scope};
@@ -95,14 +96,14 @@ const GUEST_TOKEN_SECS: i64 = 24 * 3600;
 
 async fn create_session(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(client)): Extension<ClientAddress>,
     headers: axum::http::HeaderMap,
     request_id: Option<axum::Extension<crate::auth::RequestId>>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let budget = app
         .guest_limiter
-        .take(peer.ip())
+        .take(client)
         .map_err(|spent| crate::middleware::too_many(spent, "too many guest sessions from this address"))?;
     let b: SessionBody = json(&body)?;
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {

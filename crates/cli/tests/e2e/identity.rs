@@ -699,3 +699,40 @@ async fn a_rotated_or_deleted_client_loses_its_secret_and_tokens_at_once() {
     let trail = app.get("/v1/audit", &app.admin).await.ok().to_string();
     assert!(trail.contains("client.rotateSecret") && trail.contains("client.delete"));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_key_on_the_forwarded_client_address() {
+    let app = App::spawn_with(|c| {
+        c.rate.oauth_per_address = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let guess = |xff: &'static str| {
+        let req = app
+            .http
+            .post(format!("{}/oauth/token", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", xff)
+            .body("grant_type=password&username=nobody&password=x");
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // The harness's own login already spent one of 127.0.0.1's two; forwarded clients have their own.
+    assert_eq!([guess("203.0.113.5").await, guess("203.0.113.5").await, guess("203.0.113.5").await], [400, 400, 429]);
+    assert_eq!(guess("203.0.113.6").await, 400, "another client behind the same proxy");
+    // An untrusted peer cannot choose its key by sending the header.
+    let direct = App::spawn_with(|c| c.rate.oauth_per_address = 2).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r = direct
+            .http
+            .post(format!("{}/oauth/token", direct.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .body("grant_type=password&username=nobody&password=x")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [400, 429, 429], "the peer's budget, whatever the header says");
+}
