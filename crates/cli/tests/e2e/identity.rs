@@ -306,6 +306,8 @@ async fn the_authorization_code_flow_with_pkce_and_the_login_page() {
     assert!(s(&r.body, "error_description").contains("code_verifier"));
     let r = exchange(&app, &client_id, &code, VERIFIER).await;
     assert!(s(&r.body, "error_description").contains("already used"), "{}", r.body);
+    let trail = app.get(&format!("/v1/audit?actor={client_id}"), &app.admin).await.ok();
+    assert!(trail.to_string().contains("oauth.codeRejected"), "a burned code is audited: {trail}");
 
     // A fresh code with the right verifier: tokens for the user, with a refresh token.
     let (_, location) = sign_in(&app, &client_id, PASSWORD).await;
@@ -509,6 +511,7 @@ async fn every_accepted_write_is_in_the_audit_trail_with_actor_and_request_id() 
     // Admins only, and the query is checked.
     assert_eq!(app.get("/v1/audit", &ann).await.expect(403)["missingScopes"], json!(["admin"]));
     assert_eq!(app.get("/v1/audit?limit=0", &app.admin).await.status, 422);
+    assert_eq!(app.get("/v1/audit?after=9223372036854775808", &app.admin).await.status, 422);
     assert_eq!(app.get("/v1/audit?bogus=1", &app.admin).await.status, 400);
 }
 

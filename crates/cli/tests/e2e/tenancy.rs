@@ -227,6 +227,10 @@ async fn the_org_command_creates_and_lists_organizations_on_a_live_server() {
     let token = app.client_token(id, secret).await;
     let me = app.get("/v1/clients/me", &token).await.ok();
     assert_eq!(me["orgId"], created["id"]);
+    // The new org's audit trail starts with the operator who created it.
+    let trail = app.get("/v1/audit", &token).await.ok();
+    let first = &trail["entities"][0];
+    assert_eq!((first["action"].as_str(), first["actor"]["id"].as_str()), (Some("org.create"), Some("admin")));
     let listed = stdout(run(&["org", "list"]).await);
     assert!(listed.lines().any(|l| l.contains("Acme") && l.contains(created["id"].as_str().unwrap())), "{listed}");
     // The org's admin is no operator: it cannot list or create orgs.
