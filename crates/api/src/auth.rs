@@ -341,8 +341,8 @@ pub fn authenticate(app: &AppState, headers: &axum::http::HeaderMap) -> Result<A
     let token = parse_bearer(value).ok_or_else(|| ApiError::invalid_token("use Authorization: Bearer <token>"))?;
     let now = switchboard_engine::wall_clock_ms() / 1000;
     let t = app.signer.verify(token, now).map_err(ApiError::invalid_token)?;
-    let revoked = |id: &str| !id.is_empty() && app.engine.is_revoked(id);
-    if revoked(&t.token_id) || t.session_id.as_deref().is_some_and(revoked) {
+    let ids = [t.token_id.as_str(), t.session_id.as_deref().unwrap_or_default()];
+    if app.engine.any_revoked(&ids) {
         return Err(ApiError::invalid_token("the token was revoked"));
     }
     Ok(t)
@@ -352,8 +352,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let t = match parts.extensions.get::<Verified>() {
-            Some(v) => v.0.clone(),
+        let t = match parts.extensions.remove::<Verified>() {
+            Some(v) => v.0,
             None => authenticate(app, &parts.headers)?,
         };
         let org = app

@@ -247,8 +247,11 @@ async fn get_client(State(app): State<AppState>, caller: Caller, Path(id): Path<
     Ok(axum::Json(json!(wire::ClientView::new(c, None))).into_response())
 }
 
-/// The bootstrap client's secret comes from the server's configuration: it is changed there, not here.
-fn not_the_bootstrap_client(app: &AppState, id: &str) -> Result<(), ApiError> {
+/// Checks an admin may change this client of its org. The bootstrap client's secret comes from the server's
+/// configuration: it is changed there, not here.
+fn changeable_client(app: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    caller.require(&[Scope::Admin])?;
+    org_of(app, caller)?.clients.get(id).ok_or_else(|| ApiError::not_found("client", id))?;
     if app.config.bootstrap_client_id.as_deref() == Some(id) {
         let detail = "the bootstrap admin client is configured on the server (SWITCHBOARD_ADMIN_CLIENT_SECRET)";
         return Err(ApiError::new(StatusCode::FORBIDDEN, "bootstrap_client", detail));
@@ -263,9 +266,7 @@ async fn rotate_client_secret(
     meta: WriteMeta,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Scope::Admin])?;
-    org_of(&app, &caller)?.clients.get(&id).ok_or_else(|| ApiError::not_found("client", &id))?;
-    not_the_bootstrap_client(&app, &id)?;
+    changeable_client(&app, &caller, &id)?;
     let secret = new_secret();
     let cmd = ConfigCommand::RotateClientSecret { id, secret_hash: hash_secret_async(secret.clone()).await? };
     let out = configure(&app, &caller, cmd, meta.expected_version(None)?, None).await?;
@@ -280,9 +281,7 @@ async fn delete_client(
     meta: WriteMeta,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Scope::Admin])?;
-    org_of(&app, &caller)?.clients.get(&id).ok_or_else(|| ApiError::not_found("client", &id))?;
-    not_the_bootstrap_client(&app, &id)?;
+    changeable_client(&app, &caller, &id)?;
     configure(&app, &caller, ConfigCommand::DeleteClient { id }, meta.expected_version(None)?, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

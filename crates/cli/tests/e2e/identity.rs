@@ -268,18 +268,17 @@ async fn exchange(app: &App, client_id: &str, code: &str, verifier: &str) -> Res
     .await
 }
 
+/// The user "pat" and a browser app (a client with `REDIRECT` registered, reading conversations only).
+async fn browser_app(app: &App) -> Value {
+    app.user("pat", &["agent"]).await;
+    let body = json!({"name": "Browser app", "scopes": ["conversations:read"], "redirectUris": [REDIRECT]});
+    app.post("/v1/clients", &app.admin, body).await.expect(201)
+}
+
 #[tokio::test]
 async fn the_authorization_code_flow_with_pkce_and_the_login_page() {
     let app = App::spawn().await;
-    app.user("pat", &["agent"]).await;
-    let c = app
-        .post(
-            "/v1/clients",
-            &app.admin,
-            json!({"name": "Browser app", "scopes": ["conversations:read"], "redirectUris": [REDIRECT]}),
-        )
-        .await
-        .expect(201);
+    let c = browser_app(&app).await;
     let client_id = s(&c, "clientId");
     assert_eq!(c["redirectUris"], json!([REDIRECT]));
     let bad = app
@@ -370,15 +369,7 @@ async fn the_authorization_code_flow_with_pkce_and_the_login_page() {
 #[tokio::test]
 async fn an_expired_authorization_code_is_refused() {
     let app = App::spawn_with(|c| c.code_ttl_secs = 0).await;
-    app.user("pat", &["agent"]).await;
-    let c = app
-        .post(
-            "/v1/clients",
-            &app.admin,
-            json!({"name": "Browser app", "scopes": ["conversations:read"], "redirectUris": [REDIRECT]}),
-        )
-        .await
-        .expect(201);
+    let c = browser_app(&app).await;
     let (_, location) = sign_in(&app, &s(&c, "clientId"), PASSWORD).await;
     let code = query_param(&location, "code").unwrap();
     let r = exchange(&app, &s(&c, "clientId"), &code, VERIFIER).await;
