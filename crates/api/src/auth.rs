@@ -352,6 +352,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        Caller::resolve(parts, app)
+    }
+}
+
+impl Caller {
+    /// The caller of a request: its verified token (from the rate limiter, or checked here) with the
+    /// roles and scopes as they are now. Other adapters (the Genesys facade) resolve callers through this.
+    pub fn resolve(parts: &mut Parts, app: &AppState) -> Result<Caller, ApiError> {
         let t = match parts.extensions.remove::<Verified>() {
             Some(v) => v.0,
             None => authenticate(app, &parts.headers)?,

@@ -106,8 +106,14 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, |r| r)
+}
+
+/// The native API plus `extra` routes (another API's adapter), all under the same request-id, rate-limit
+/// and body-limit middleware.
+pub fn router_with(state: AppState, extra: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    extra(Router::new())
         .merge(routes::ops::routes())
         .merge(routes::token::routes())
         .merge(routes::authorize::routes())
@@ -147,12 +153,12 @@ async fn count(State(app): State<AppState>, req: Request, next: Next) -> Respons
     resp
 }
 
-/// Serves on an already-bound listener until `shutdown` resolves.
+/// Serves `app` (from [`router`] or [`router_with`]) on an already-bound listener until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -173,8 +173,40 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     };
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(switchboard_api::serve(listener, state, async move {
+    let task = tokio::spawn(switchboard_api::serve(listener, with_genesys_facade(state), async move {
         let _ = rx.await;
     }));
     Ok(RunningServer { addr, engine, default_org, notes, shutdown: Some(tx), task: Some(task) })
+}
+
+/// The native API with the Genesys Cloud–compatible facade mounted at `/api/v2`, both under the native
+/// middleware; problem+json answers on `/api/v2` (auth, limits) are rewritten into the vendor's ErrorBody.
+pub fn with_genesys_facade(state: AppState) -> axum::Router {
+    let facade = switchboard_compat_genesys::router(state.engine.clone(), Arc::new(NativeIdentity(state.clone())));
+    switchboard_api::router_with(state, |r| r.route_service("/api/v2/{*rest}", facade))
+        .layer(axum::middleware::from_fn(switchboard_compat_genesys::vendor_errors))
+}
+
+/// The facade's callers are resolved exactly as the native API's are.
+struct NativeIdentity(AppState);
+
+impl switchboard_compat_genesys::Identify for NativeIdentity {
+    fn identify(
+        &self,
+        parts: &mut axum::http::request::Parts,
+    ) -> Result<switchboard_compat_genesys::Identity, switchboard_compat_genesys::Refusal> {
+        match auth::Caller::resolve(parts, &self.0) {
+            Ok(c) => {
+                Ok(switchboard_compat_genesys::Identity { org_id: c.org_id, actor: c.actor, request_id: c.request_id })
+            }
+            Err(e) => Err(switchboard_compat_genesys::Refusal {
+                status: e.status.as_u16(),
+                native_code: e.code.to_string(),
+                message: e.detail,
+            }),
+        }
+    }
+    fn request_id(&self, parts: &axum::http::request::Parts) -> Option<String> {
+        parts.extensions.get::<auth::RequestId>().map(|r| r.0.clone())
+    }
 }

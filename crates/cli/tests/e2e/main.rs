@@ -4,6 +4,7 @@ mod analytics;
 mod auth;
 mod bad_input;
 mod events;
+mod genesys;
 mod guest;
 mod handover;
 mod harness;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the official Genesys Cloud SDKs (Python PureCloudPlatformClientV2, JS purecloud-platform-client-v2) against a
+# freshly started Switchboard, records operation → pass/fail per SDK, and fails when an operation the committed
+# ledger.json records as passing does not pass now. `run.sh --write` rewrites the ledger and the docs matrix.
+# Needs Python 3.11 and Node 20; the SDKs are installed on first use (a venv under target/, npm ci in js/).
+set -euo pipefail
+cd "$(dirname "$0")"
+root="$(cd ../../.. && pwd)"
+bin="${SWITCHBOARD_BIN:-$root/target/debug/switchboard}"
+[ -x "$bin" ] || (cd "$root" && cargo build --locked --quiet --bin switchboard)
+venv="${GENESYS_SDK_VENV:-$root/target/genesys-sdk-venv}"
+if [ ! -x "$venv/bin/pytest" ]; then
+  echo "installing the Python SDK into $venv (about 170 MB, once)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r py/requirements.txt
+fi
+[ -d js/node_modules/purecloud-platform-client-v2 ] || (cd js && npm ci --no-audit --no-fund --silent)
+
+tmp="$(mktemp -d)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+secret="sdk-admin-secret"
+SWITCHBOARD_ADMIN_CLIENT_SECRET="$secret" "$bin" serve --db "$tmp/sdk.db" --listen "127.0.0.1:$port" \
+  --clock manual > "$tmp/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
+  sleep 0.1
+done
+export BASE="http://127.0.0.1:$port" ADMIN_SECRET="$secret"
+
+status=0
+echo "==> Python SDK"
+RESULTS="$tmp/py.json" "$venv/bin/pytest" -q -p no:cacheprovider py || status=$?
+echo "==> JavaScript SDK"
+(cd js && RESULTS="$tmp/js.json" node --test --test-concurrency=1) || status=$?
+echo "==> ledger"
+python3 ledger.py "${1:-check}" "$tmp/py.json" "$tmp/js.json" || status=$?
+[ "$status" -eq 0 ] || { echo "server log:"; tail -n 40 "$tmp/server.log"; }
+exit "$status"

@@ -1,0 +1,138 @@
+//! The Genesys Cloud facade on the real server: its error shape whichever layer refuses, and tenancy across
+//! every implemented operation. What the official SDKs see is proven in compat/genesys/sdk-tests.
+
+use crate::harness::{App, participant, pid};
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchboard_compat_genesys::{OPS, implemented};
+
+#[track_caller]
+fn assert_error_body(body: &Value, status: u16, code: &str) {
+    for key in ["message", "code", "status", "messageParams", "contextId", "details", "errors"] {
+        assert!(body.get(key).is_some(), "{key} missing in {body}");
+    }
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+}
+
+#[tokio::test]
+async fn every_refusal_is_a_vendor_error_body_with_the_request_id() {
+    let app = App::spawn_with(|c| c.rate.per_identity = 3).await;
+    let r = app.raw(Method::GET, "/api/v2/users/me", None, None, &[("x-request-id", "req-123")]).await;
+    assert_eq!(r.status, 401);
+    assert_error_body(&r.body, 401, "authentication.required");
+    assert_eq!(r.body["contextId"], "req-123");
+    assert_eq!(r.headers["content-type"], "application/json");
+
+    let r = app.raw(Method::GET, "/api/v2/nothing/here", Some(&app.admin), None, &[]).await;
+    assert_error_body(&r.body, 404, "not.found");
+    let r = app.raw(Method::PATCH, "/api/v2/routing/wrapupcodes", Some(&app.admin), None, &[]).await;
+    assert_error_body(&r.body, 404, "not.found");
+    assert!(r.body["message"].as_str().unwrap().contains("method"));
+
+    // An operation of the spec without a translation: 501 naming it.
+    let r = app.raw(Method::GET, "/api/v2/users", Some(&app.admin), None, &[]).await;
+    assert_error_body(&r.body, 501, "not.implemented");
+    assert_eq!(r.body["messageParams"]["operationId"], "get_users");
+
+    // The native rate limiter's 429 is rewritten, its headers kept.
+    let r = app.raw(Method::GET, "/api/v2/routing/queues", Some(&app.admin), None, &[]).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_error_body(&r.body, 429, "too.many.requests");
+    assert!(r.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn bodies_are_read_tolerantly_and_refused_precisely() {
+    let app = App::spawn().await;
+    // `null` where a body is needed, a field of the wrong type, and unknown fields (ignored).
+    let r = app.raw(Method::POST, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some("null"), &[]).await;
+    assert_error_body(&r.body, 400, "bad.request");
+    let r = app.raw(Method::POST, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some(r#"{"name": 5}"#), &[]).await;
+    assert_error_body(&r.body, 400, "bad.request");
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v2/routing/wrapupcodes",
+            Some(&app.admin),
+            Some(r#"{"name":"Ok","division":{"id":"x"},"x":1}"#),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A GET with Content-Type: application/json and an empty body, as the SDKs send it.
+    let r = app.raw(Method::GET, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some(""), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["total"], 1);
+    let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(300 * 1024));
+    let r = app.raw(Method::POST, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some(&big), &[]).await;
+    assert_error_body(&r.body, 400, "bad.request");
+}
+
+/// Org A's ids for every path parameter the implemented operations take.
+async fn seed(app: &App) -> (Vec<(&'static str, String)>, Vec<String>) {
+    let code = app.code("Secret Code A").await;
+    let agent = app.user("agent-a1", &["agent"]).await;
+    let queue = app.queue("Secret Queue A", json!({"policy": "optional"}), &[&code], &[&agent]).await;
+    app.on_queue(&agent).await;
+    let conv = app
+        .create(&app.admin, json!({"mediaType": "message", "queueId": queue, "from": {"name": "Secret Customer", "address": "+15550100"}}))
+        .await;
+    let id = conv["id"].as_str().unwrap().to_string();
+    let p = participant(&conv, "agent", Some(&agent));
+    let comm = p["communicationId"].as_str().unwrap_or_default().to_string();
+    let ids = vec![
+        ("codeId", code),
+        ("queueId", queue),
+        ("userId", agent.clone()),
+        ("conversationId", id),
+        ("participantId", pid(p)),
+        ("communicationId", comm),
+    ];
+    (ids, vec!["Secret Code A".into(), "Secret Queue A".into(), "Secret Customer".into(), "agent-a1".into()])
+}
+
+#[tokio::test]
+async fn another_orgs_admin_reaches_nothing_through_any_implemented_operation() {
+    let app = App::spawn().await;
+    let (ids, markers) = seed(&app).await;
+    let before = app.get("/v1/queues", &app.admin).await.ok();
+    let org = app.post("/v1/admin/orgs", &app.admin, json!({"name": "Org B"})).await.expect(201);
+    let other = app
+        .client_token(org["adminClient"]["clientId"].as_str().unwrap(), org["adminClient"]["secret"].as_str().unwrap())
+        .await;
+    let mut walked = 0;
+    for spec in OPS.iter().filter(|s| implemented(s.op)) {
+        let mut path = spec.path.to_string();
+        for (name, value) in &ids {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        assert!(!path.contains('{'), "no id for a parameter of {}", spec.path);
+        let method = Method::from_bytes(spec.method.as_bytes()).unwrap();
+        let body =
+            if spec.path.ends_with("members") || spec.path.ends_with("wrapupcodes") && spec.path.contains("queues/") {
+                json!([{"id": ids[2].1}])
+            } else {
+                json!({"name": "Hijack", "status": "IDLE", "state": "disconnected"})
+            };
+        let r = app.call(method, &path, &other, Some(body)).await;
+        let text = r.body.to_string();
+        for m in &markers {
+            assert!(!text.contains(m.as_str()), "{} {} leaked {m}: {text}", spec.method, spec.path);
+        }
+        let s = r.status.as_u16();
+        // Listings answer the caller's own (empty) org; the vendor reads an unknown user's status as OFF_QUEUE.
+        let own_listing = spec.method == "GET" && !spec.path.ends_with('}');
+        let status_read = spec.name == "get_user_routingstatus" && r.body["status"] == "OFF_QUEUE";
+        let creation = spec.method == "POST" && !spec.path.contains('{');
+        assert!(
+            matches!(s, 400 | 403 | 404) || (s == 200 && (own_listing || status_read || creation)),
+            "{} {} answered {s}: {text}",
+            spec.method,
+            spec.path
+        );
+        walked += 1;
+    }
+    assert!(walked >= 20, "walked {walked} operations");
+    assert_eq!(app.get("/v1/queues", &app.admin).await.ok(), before, "nothing of org A changed");
+}

@@ -1,0 +1,79 @@
+//! The Genesys Cloud–compatible facade: `/api/v2` operations translated into engine commands and reads.
+//! It decides nothing: rules, visibility and validation stay in core and the engine; this crate only maps
+//! vendor shapes, names and errors to native ones and back (docs/compat/genesys.md).
+
+mod dispatch;
+mod error;
+mod listing;
+pub mod map;
+mod ops;
+pub mod ops_generated;
+pub mod request;
+mod vendor_errors;
+
+use axum::Router;
+use axum::http::request::Parts;
+use std::sync::Arc;
+use switchboard_core::Actor;
+use switchboard_engine::Engine;
+
+pub use error::GcError;
+pub use ops::implemented;
+pub use ops_generated::{OPS, Op};
+pub use vendor_errors::vendor_errors;
+
+/// One operation of the vendor's API as the spec names it.
+#[derive(Debug)]
+pub struct OpSpec {
+    pub op: Op,
+    /// The Python SDK's method name (the vendor's operation name in snake case).
+    pub name: &'static str,
+    /// The JS SDK's method name; `None` for operations the JS SDK does not have yet.
+    pub js: Option<&'static str>,
+    pub method: &'static str,
+    pub path: &'static str,
+    /// Query params typed `list[...]`: sent as comma lists, encoded or not.
+    pub list_params: &'static [&'static str],
+    /// The permissions the vendor requires (named in a 403).
+    pub permissions: &'static [&'static str],
+}
+
+impl Op {
+    pub fn spec(self) -> &'static OpSpec {
+        &OPS[self as usize]
+    }
+}
+
+/// Who makes a request, as the native API's authentication resolved it.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub org_id: String,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+/// A refused authentication, in the native API's terms (mapped to the vendor's codes here).
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub status: u16,
+    pub native_code: String,
+    pub message: String,
+}
+
+/// Resolves a request's bearer token; the server wires the native API's authentication in.
+pub trait Identify: Send + Sync + 'static {
+    fn identify(&self, parts: &mut Parts) -> Result<Identity, Refusal>;
+    /// The request's id (`X-Request-Id`), for `contextId` when the caller could not be identified.
+    fn request_id(&self, parts: &Parts) -> Option<String>;
+}
+
+#[derive(Clone)]
+pub struct Facade {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) identify: Arc<dyn Identify>,
+}
+
+/// The facade's routes (`/api/v2/...`), to be mounted beside the native API under its middleware.
+pub fn router(engine: Arc<Engine>, identify: Arc<dyn Identify>) -> Router {
+    Router::new().route("/api/v2/{*rest}", axum::routing::any(ops::handle)).with_state(Facade { engine, identify })
+}
