@@ -8,6 +8,7 @@ mod listing;
 pub mod map;
 mod ops;
 pub mod ops_generated;
+mod render;
 pub mod request;
 mod vendor_errors;
 

@@ -39,6 +39,9 @@ pub struct ConversationOutcome {
     /// True when this is the stored result of an earlier request with the same Idempotency-Key.
     #[serde(skip)]
     pub replayed: bool,
+    /// The message a `PostMessage` created (its id and time), for adapters that answer with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<switchboard_core::Message>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

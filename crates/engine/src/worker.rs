@@ -296,7 +296,12 @@ fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<Co
         });
     }
     let created = current.is_none();
+    let first_event = state.batch.events.len();
     let (conv, changed) = state.run(org_id, current, &req.command, &req.actor, req.dry_run)?;
+    let message = match req.command {
+        switchboard_core::Command::PostMessage { .. } if changed => posted_message(&state.batch.events[first_event..]),
+        _ => None,
+    };
     if changed {
         state.route();
     }
@@ -307,11 +312,19 @@ fn handle_conversation(state: &mut State, req: ConversationRequest) -> Result<Co
         let id = conv.id.as_str();
         state.stage_audit(org_id, &req.actor, &action, "conversation", id, Some(id), req.request_id.as_deref());
     }
-    let out = ConversationOutcome { conversation: conv, changed, created: created && changed, replayed: false };
+    let out =
+        ConversationOutcome { conversation: conv, changed, created: created && changed, replayed: false, message };
     if let Some(key) = req.idempotency.as_ref().filter(|_| !req.dry_run) {
         remember(state, org_id, key, &out);
     }
     Ok(out)
+}
+
+/// The message a `PostMessage` created, read back from its staged event (messages are not in the snapshot).
+fn posted_message(events: &[switchboard_store::StoredEvent]) -> Option<switchboard_core::Message> {
+    let e = events.iter().find(|e| e.event_type == "message.created")?;
+    let mut body: serde_json::Value = serde_json::from_str(&e.body).ok()?;
+    serde_json::from_value(body.get_mut("data")?.get_mut("message")?.take()).ok()
 }
 
 fn handle_config(state: &mut State, req: ConfigRequest) -> Result<ConfigOutcome, EngineError> {

@@ -74,3 +74,25 @@ export async function refusal(promise) {
 }
 
 export const unique = (p) => `${p}-${Math.random().toString(16).slice(2, 10)}`;
+
+/** A queue with two codes and one agent on queue (native setup), as in the Python tests. */
+export async function desk(adminToken, policy = 'optional', timeoutMs) {
+  const suffix = Math.random().toString(16).slice(2, 10);
+  const codes = [];
+  for (const name of ['Resolved', 'Escalated']) {
+    codes.push((await native('POST', '/v1/wrapup-codes', { token: adminToken, body: { name: `${name} ${suffix}` } })).body.id);
+  }
+  const agent = await makeAgent(adminToken);
+  const acw = timeoutMs ? { policy, timeoutMs } : { policy };
+  const q = await native('POST', '/v1/queues', { token: adminToken, body: { name: `Desk ${suffix}`, acw, wrapupCodes: codes, members: [agent.id] } });
+  if (q.status !== 201) throw new Error(JSON.stringify(q));
+  await native('PUT', `/v1/users/${agent.id}/routing-status`, { token: adminToken, body: { status: 'onQueue' } });
+  const inbound = async (mediaType = 'voice') => {
+    const c = await native('POST', '/v1/conversations', { token: adminToken, body: { mediaType, queueId: q.body.id, from: { name: 'Ada', address: '+15550100' } } });
+    const offer = c.body.participants.filter((p) => p.purpose === 'agent' && p.userId === agent.id).pop();
+    if (!offer || offer.state !== 'alerting') throw new Error(JSON.stringify(c.body));
+    return { cid: c.body.id, pid: offer.id, comm: offer.communicationId };
+  };
+  const nativeConversation = async (cid) => (await native('GET', `/v1/conversations/${cid}`, { token: adminToken })).body;
+  return { codes, agent, queueId: q.body.id, inbound, nativeConversation };
+}

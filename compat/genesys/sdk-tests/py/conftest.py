@@ -112,3 +112,50 @@ def model(cls, **fields):
     for k, v in fields.items():
         setattr(m, k, v)
     return m
+
+
+class Desk:
+    """A queue with two codes and one agent on queue, set up through the native API, and the agent's SDK client."""
+
+    def __init__(self, admin_token, make_agent, policy="mandatory", timeout_ms=None):
+        self.admin_token = admin_token
+        suffix = uuid.uuid4().hex[:8]
+        self.codes = []
+        for name in ("Resolved", "Escalated"):
+            status, code = native("POST", "/v1/wrapup-codes", admin_token, {"name": f"{name} {suffix}"})
+            assert status == 201, code
+            self.codes.append(code["id"])
+        self.agent_id, self.agent = make_agent()
+        acw = {"policy": policy}
+        if timeout_ms:
+            acw["timeoutMs"] = timeout_ms
+        status, q = native("POST", "/v1/queues", admin_token, {"name": f"Desk {suffix}", "acw": acw,
+                                                              "wrapupCodes": self.codes, "members": [self.agent_id]})
+        assert status == 201, q
+        self.queue_id = q["id"]
+        status, body = native("PUT", f"/v1/users/{self.agent_id}/routing-status", admin_token, {"status": "onQueue"})
+        assert status == 200, body
+
+    def inbound(self, media="voice", name="Ada Customer"):
+        """A customer arrives on the queue; routing offers it to the agent at once."""
+        status, conv = native("POST", "/v1/conversations", self.admin_token,
+                              {"mediaType": media, "queueId": self.queue_id, "from": {"name": name, "address": "+15550100"}})
+        assert status == 201, conv
+        agent = [p for p in conv["participants"] if p["purpose"] == "agent" and p.get("userId") == self.agent_id]
+        assert agent and agent[-1]["state"] == "alerting", conv
+        return conv["id"], agent[-1]["id"], agent[-1]["communicationId"]
+
+    def native_conversation(self, cid):
+        status, conv = native("GET", f"/v1/conversations/{cid}", self.admin_token)
+        assert status == 200, conv
+        return conv
+
+
+@pytest.fixture
+def desk(admin_token, make_agent):
+    return lambda **kw: Desk(admin_token, make_agent, **kw)
+
+
+def advance_clock(admin_token, ms):
+    status, body = native("POST", "/v1/admin/clock", admin_token, {"advanceMs": ms})
+    assert status == 200, body

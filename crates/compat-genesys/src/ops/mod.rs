@@ -1,7 +1,9 @@
 //! The request path of every `/api/v2` call: match the spec operation, identify the caller, run the
 //! operation's translation, or answer 501 for an operation of the spec that Switchboard does not implement.
 
-mod codes;
+pub(crate) mod codes;
+mod conversations;
+mod participants;
 mod queues;
 mod users;
 
@@ -33,6 +35,13 @@ impl Ctx {
     pub fn require(&self, needed: &[Scope]) -> Result<(), GcError> {
         let missing = self.who.actor.scopes.missing(needed);
         if missing.is_empty() { Ok(()) } else { Err(GcError::missing_scopes(self.matched.op, &missing)) }
+    }
+    pub fn require_any(&self, options: &[Scope]) -> Result<(), GcError> {
+        if options.iter().any(|s| self.who.actor.has_scope(*s)) {
+            Ok(())
+        } else {
+            Err(GcError::missing_scopes(self.matched.op, options))
+        }
     }
     pub fn org(&self) -> Result<Arc<OrgConfig>, GcError> {
         self.facade
@@ -69,7 +78,11 @@ pub fn json_response(status: StatusCode, v: Value) -> Response {
 
 /// Whether Switchboard implements this operation (every other operation of the spec answers 501).
 pub fn implemented(op: Op) -> bool {
-    users::implements(op) || codes::implements(op) || queues::implements(op)
+    users::implements(op)
+        || codes::implements(op)
+        || queues::implements(op)
+        || conversations::implements(op)
+        || participants::implements(op)
 }
 
 pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
@@ -106,6 +119,10 @@ pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
         codes::run(ctx).await
     } else if queues::implements(op) {
         queues::run(ctx).await
+    } else if conversations::implements(op) {
+        conversations::run(ctx).await
+    } else if participants::implements(op) {
+        participants::run(ctx).await
     } else {
         Err(GcError::not_implemented(op))
     };
