@@ -352,6 +352,21 @@ impl Engine {
         .await
     }
 
+    /// A details page as the conversations' snapshots, for adapters that render their own documents.
+    pub async fn analytics_conversations(
+        &self,
+        org_id: &str,
+        q: switchboard_store::DetailsQuery,
+    ) -> Result<(Vec<Conversation>, u64), EngineError> {
+        let org_id = org_id.to_string();
+        self.blocking(move |s| {
+            let page = s.analytics_details(&org_id, &q)?;
+            let convs = page.rows.iter().map(|row| serde_json::from_str(&row.2)).collect::<Result<Vec<_>, _>>()?;
+            Ok((convs, page.total_hits))
+        })
+        .await
+    }
+
     pub async fn analytics_aggregate(
         &self,
         org_id: &str,

@@ -1,6 +1,7 @@
 //! The imperative shell around core: one writer thread with group commit over a `Store`, routing, durable
 //! timers, idempotency, and the read side for adapters.
 
+mod aggregate;
 pub mod bus;
 pub mod clock;
 mod config_cmds;
@@ -18,6 +19,7 @@ mod view;
 pub mod webhooks;
 mod worker;
 
+pub use aggregate::{AggregateGroup, AggregateRequest, Granularity, Stats, TimeZone};
 pub use bus::{EventBus, Frame, InProcessBus, Lagged, Subscription};
 pub use clock::{Clock, ManualClock, SystemClock, wall_clock_ms};
 pub use error::EngineError;

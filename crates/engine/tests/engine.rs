@@ -436,3 +436,19 @@ async fn an_authorization_code_is_single_use_and_checks_client_redirect_and_veri
     assert!(engine.is_revoked(&s.id));
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_posted_message_comes_back_in_the_outcome_as_stored() {
+    let engine = start(Arc::new(FlakyStore::default())).await;
+    let (queue, _, _) = seed(&engine).await;
+    let conv = engine.execute(request(None, create(&queue, MediaType::Message))).await.unwrap().conversation;
+    let customer = conv.customer().expect("a customer").id.clone();
+    let post = Command::PostMessage { participant_id: Some(customer), text: "hello".into() };
+    let out = engine.execute(request(Some(conv.id.clone()), post)).await.unwrap();
+    let message = out.message.expect("the posted message");
+    assert_eq!(message.text, "hello");
+    assert_eq!(engine.messages(ORG, &conv.id).await.unwrap().last(), Some(&message));
+    let other = Command::UpdateAttributes { patch: serde_json::json!({"k": "v"}) };
+    assert!(engine.execute(request(Some(conv.id.clone()), other)).await.unwrap().message.is_none());
+    engine.shutdown().await;
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use switchboard_core::{Scope, Timestamp};
-use switchboard_engine::{AggregateCell, AggregateQuery, DetailsQuery};
+use switchboard_engine::{AggregateRequest, DetailsQuery, Granularity, TimeZone};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,7 +37,6 @@ pub const METRICS: [&str; 11] = [
 ];
 const DIMENSIONS: [&str; 4] = ["queueId", "userId", "wrapupCodeId", "mediaType"];
 const MAX_SPAN_MS: i64 = 366 * 24 * 3_600_000;
-const QUARTER_MS: i64 = 15 * 60_000;
 
 /// `start/end` in RFC 3339; start before end, at most a year.
 fn interval(s: &str) -> Result<(Timestamp, Timestamp), ApiError> {
@@ -169,13 +168,6 @@ struct AggregatesBody {
     filters: Filters,
 }
 
-/// One output bucket: `(start, end)` in ms.
-type Bucket = (i64, i64);
-/// count, sum, min, max of one metric in one bucket.
-type Stats = (u64, i64, i64, i64);
-/// group key → (group as JSON, bucket → metric → stats)
-type Grouped = BTreeMap<String, (Value, BTreeMap<Bucket, BTreeMap<String, Stats>>)>;
-
 async fn aggregates(State(app): State<AppState>, caller: Caller, RawBody(body): RawBody) -> Result<Response, ApiError> {
     caller.require(&[Scope::AnalyticsRead])?;
     let b: AggregatesBody = json(&body)?;
@@ -186,21 +178,12 @@ async fn aggregates(State(app): State<AppState>, caller: Caller, RawBody(body): 
     if !b.filters.states.is_empty() || !b.filters.conversation_ids.is_empty() {
         return Err(ApiError::invalid("/filters", "aggregates filter by queueIds, userIds, wrapupCodeIds, mediaTypes"));
     }
-    let tz = match &b.time_zone {
-        None => jiff::tz::TimeZone::UTC,
-        Some(name) => {
-            jiff::tz::TimeZone::get(name).map_err(|_| ApiError::invalid("/timeZone", "unknown IANA time zone"))?
-        }
+    let time_zone = match &b.time_zone {
+        None => TimeZone::UTC,
+        Some(name) => TimeZone::get(name).map_err(|_| ApiError::invalid("/timeZone", "unknown IANA time zone"))?,
     };
-    let (bucket_ms, days) = match b.granularity.as_str() {
-        "PT15M" => (QUARTER_MS, false),
-        "PT30M" => (2 * QUARTER_MS, false),
-        "PT1H" => (4 * QUARTER_MS, false),
-        // Days are local days: the store buckets by quarter hour (every real offset is a multiple of 15 min)
-        // and the quarters are folded into the zone's calendar days here.
-        "P1D" => (QUARTER_MS, true),
-        _ => return Err(ApiError::invalid("/granularity", "PT15M, PT30M, PT1H or P1D")),
-    };
+    let granularity = Granularity::parse(&b.granularity)
+        .ok_or_else(|| ApiError::invalid("/granularity", "PT15M, PT30M, PT1H or P1D"))?;
     let mut filters = BTreeMap::new();
     for (dim, values) in [
         ("queueId", b.filters.queue_ids),
@@ -212,61 +195,27 @@ async fn aggregates(State(app): State<AppState>, caller: Caller, RawBody(body): 
             filters.insert(dim.to_string(), values);
         }
     }
-    // Quarters folded into days must not straddle midnight, so they start on a quarter-hour boundary.
-    let origin_ms = if days { start.0.div_euclid(QUARTER_MS) * QUARTER_MS } else { start.0 };
-    let q = AggregateQuery {
-        start_ms: start.0,
-        end_ms: end.0,
-        origin_ms,
-        bucket_ms,
-        metrics: b.metrics,
-        group_by: b.group_by,
-        filters,
-    };
+    let r = AggregateRequest { start, end, granularity, time_zone, metrics: b.metrics, group_by: b.group_by, filters };
     let now = app.engine.now();
-    let cells = app
-        .engine
-        .analytics_aggregate(&caller.org_id, q)
-        .await
-        .map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
-    let bucket_of = |c: &AggregateCell| -> Result<Bucket, ApiError> {
-        let s = origin_ms + c.bucket * bucket_ms;
-        if !days {
-            return Ok((s, s + bucket_ms));
-        }
-        let t = jiff::Timestamp::from_millisecond(s).map_err(ApiError::internal)?;
-        let date = t.to_zoned(tz.clone()).date();
-        let day_start = date.to_zoned(tz.clone()).map_err(ApiError::internal)?.timestamp().as_millisecond();
-        let next = date.tomorrow().map_err(ApiError::internal)?.to_zoned(tz.clone()).map_err(ApiError::internal)?;
-        Ok((day_start, next.timestamp().as_millisecond()))
-    };
-    // group → bucket → metric → (count, sum, min, max)
-    let mut out: Grouped = BTreeMap::new();
-    for c in &cells {
-        let group = json!(c.group);
-        let entry = out.entry(group.to_string()).or_insert_with(|| (group, BTreeMap::new()));
-        let m = entry.1.entry(bucket_of(c)?).or_default().entry(c.metric.clone()).or_insert((0, 0, i64::MAX, i64::MIN));
-        m.0 += c.count;
-        m.1 += c.sum;
-        m.2 = m.2.min(c.min);
-        m.3 = m.3.max(c.max);
-    }
-    let results: Vec<Value> = out
-        .into_values()
-        .map(|(group, buckets)| {
-            let data: Vec<Value> = buckets
+    let groups =
+        app.engine.aggregate(&caller.org_id, r).await.map_err(|e| ApiError::from_engine(e, &caller.actor, now))?;
+    let results: Vec<Value> = groups
+        .into_iter()
+        .map(|g| {
+            let data: Vec<Value> = g
+                .buckets
                 .into_iter()
                 .map(|((s, e), metrics)| {
                     let metrics: Map<String, Value> = metrics
                         .into_iter()
-                        .map(|(name, (count, sum, min, max))| {
-                            (name, json!({"count": count, "sum": sum, "min": min, "max": max}))
+                        .map(|(name, st)| {
+                            (name, json!({"count": st.count, "sum": st.sum, "min": st.min, "max": st.max}))
                         })
                         .collect();
                     json!({"interval": format!("{}/{}", Timestamp(s), Timestamp(e)), "metrics": metrics})
                 })
                 .collect();
-            json!({"group": group, "data": data})
+            json!({"group": g.group, "data": data})
         })
         .collect();
     Ok(axum::Json(json!({"results": results})).into_response())

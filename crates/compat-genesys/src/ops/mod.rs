@@ -1,6 +1,7 @@
 //! The request path of every `/api/v2` call: match the spec operation, identify the caller, run the
 //! operation's translation, or answer 501 for an operation of the spec that Switchboard does not implement.
 
+mod analytics;
 pub(crate) mod codes;
 mod conversations;
 mod participants;
@@ -83,6 +84,7 @@ pub fn implemented(op: Op) -> bool {
         || queues::implements(op)
         || conversations::implements(op)
         || participants::implements(op)
+        || analytics::implements(op)
 }
 
 pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
@@ -123,6 +125,8 @@ pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
         conversations::run(ctx).await
     } else if participants::implements(op) {
         participants::run(ctx).await
+    } else if analytics::implements(op) {
+        analytics::run(ctx).await
     } else {
         Err(GcError::not_implemented(op))
     };
