@@ -89,6 +89,9 @@ enum Cmd {
         /// Let webhooks target loopback, private and link-local addresses (refused by default).
         #[arg(long, env = "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOKS")]
         allow_private_webhooks: bool,
+        /// Seconds between heartbeats on Genesys notification sockets.
+        #[arg(long, env = "SWITCHBOARD_GENESYS_HEARTBEAT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        genesys_heartbeat_secs: u64,
     },
     /// Run the load generator against a fresh (or a given loopback) server and write a JSON report;
     /// `bench seed` fills a database with closed conversations and times a cold start on it.
@@ -135,6 +138,7 @@ async fn main() -> anyhow::Result<()> {
             guest_sessions_per_minute,
             disable_password_grant,
             allow_private_webhooks,
+            genesys_heartbeat_secs,
         } => {
             anyhow::ensure!(
                 token_ttl_secs > 0 && refresh_ttl_secs > 0 && session_max_secs > 0,
@@ -160,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
                 guest_sessions_per_minute,
                 password_grant: !disable_password_grant,
                 allow_private_webhooks,
+                genesys_heartbeat_secs,
                 ..ServeConfig::new(db.clone())
             };
             let mut running = server::start(config, None).await?;

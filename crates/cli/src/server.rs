@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub guest_sessions_per_minute: u32,
     pub rate: RateBudgets,
     pub trusted_proxies: Vec<switchboard_api::client_address::Cidr>,
+    /// Seconds between heartbeats on Genesys notification sockets.
+    pub genesys_heartbeat_secs: u64,
 }
 
 impl ServeConfig {
@@ -57,6 +59,7 @@ impl ServeConfig {
             guest_sessions_per_minute: 30,
             rate: RateBudgets::default(),
             trusted_proxies: Vec::new(),
+            genesys_heartbeat_secs: 30,
         }
     }
 }
@@ -173,18 +176,26 @@ pub async fn start(config: ServeConfig, listener: Option<TcpListener>) -> anyhow
     };
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(switchboard_api::serve(listener, with_genesys_facade(state), async move {
-        let _ = rx.await;
-    }));
+    let task = tokio::spawn(switchboard_api::serve(
+        listener,
+        with_genesys_facade(state, config.genesys_heartbeat_secs),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     Ok(RunningServer { addr, engine, default_org, notes, shutdown: Some(tx), task: Some(task) })
 }
 
 /// The native API with the Genesys Cloud–compatible facade mounted at `/api/v2`, both under the native
 /// middleware; problem+json answers on `/api/v2` (auth, limits) are rewritten into the vendor's ErrorBody.
-pub fn with_genesys_facade(state: AppState) -> axum::Router {
-    let facade = switchboard_compat_genesys::router(state.engine.clone(), Arc::new(NativeIdentity(state.clone())));
-    switchboard_api::router_with(state, |r| r.route_service("/api/v2/{*rest}", facade))
-        .layer(axum::middleware::from_fn(switchboard_compat_genesys::vendor_errors))
+pub fn with_genesys_facade(state: AppState, heartbeat_secs: u64) -> axum::Router {
+    let heartbeat = std::time::Duration::from_secs(heartbeat_secs);
+    let facade =
+        switchboard_compat_genesys::router(state.engine.clone(), Arc::new(NativeIdentity(state.clone())), heartbeat);
+    switchboard_api::router_with(state, |r| {
+        switchboard_compat_genesys::PATHS.iter().fold(r, |r, path| r.route_service(path, facade.clone()))
+    })
+    .layer(axum::middleware::from_fn(switchboard_compat_genesys::vendor_errors))
 }
 
 /// The facade's callers are resolved exactly as the native API's are.

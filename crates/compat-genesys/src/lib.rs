@@ -6,6 +6,7 @@ mod dispatch;
 mod error;
 mod listing;
 pub mod map;
+mod notify;
 mod ops;
 pub mod ops_generated;
 mod render;
@@ -72,9 +73,18 @@ pub trait Identify: Send + Sync + 'static {
 pub struct Facade {
     pub(crate) engine: Arc<Engine>,
     pub(crate) identify: Arc<dyn Identify>,
+    pub(crate) channels: Arc<notify::Channels>,
+    pub(crate) heartbeat: std::time::Duration,
 }
 
-/// The facade's routes (`/api/v2/...`), to be mounted beside the native API under its middleware.
-pub fn router(engine: Arc<Engine>, identify: Arc<dyn Identify>) -> Router {
-    Router::new().route("/api/v2/{*rest}", axum::routing::any(ops::handle)).with_state(Facade { engine, identify })
+/// The paths the facade serves, for mounting beside the native API under its middleware.
+pub const PATHS: [&str; 2] = ["/api/v2/{*rest}", "/streaming/channels/{id}"];
+
+/// The facade's routes; `heartbeat` is the period of the notification sockets' heartbeats.
+pub fn router(engine: Arc<Engine>, identify: Arc<dyn Identify>, heartbeat: std::time::Duration) -> Router {
+    let facade = Facade { engine, identify, channels: Arc::default(), heartbeat };
+    Router::new()
+        .route(PATHS[0], axum::routing::any(ops::handle))
+        .route(PATHS[1], axum::routing::get(notify::socket::upgrade))
+        .with_state(facade)
 }

@@ -81,7 +81,12 @@ async fn seed(app: &App) -> (Vec<(&'static str, String)>, Vec<String>) {
     let id = conv["id"].as_str().unwrap().to_string();
     let p = participant(&conv, "agent", Some(&agent));
     let comm = p["communicationId"].as_str().unwrap_or_default().to_string();
+    let channel = app.post("/api/v2/notifications/channels", &app.admin, json!(null)).await.ok()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let ids = vec![
+        ("channelId", channel),
         ("codeId", code),
         ("queueId", queue),
         ("userId", agent.clone()),

@@ -85,6 +85,7 @@ pub fn implemented(op: Op) -> bool {
         || conversations::implements(op)
         || participants::implements(op)
         || analytics::implements(op)
+        || crate::notify::implements(op)
 }
 
 pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
@@ -107,6 +108,7 @@ pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
         }
     };
     let request_id = who.request_id.clone();
+    let host = crate::notify::host_of(&parts.headers);
     let query = Query::parse(parts.uri.query(), matched.op.spec().list_params);
     // `Bytes` honours the server's body limit; GET and DELETE bodies are read and ignored.
     let body = match Bytes::from_request(Request::from_parts(parts, body), &()).await {
@@ -127,6 +129,8 @@ pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
         participants::run(ctx).await
     } else if analytics::implements(op) {
         analytics::run(ctx).await
+    } else if crate::notify::implements(op) {
+        crate::notify::run(ctx, host).await
     } else {
         Err(GcError::not_implemented(op))
     };

@@ -1,0 +1,85 @@
+//! The channel's WebSocket (`connectUri`): committed frames on the channel's topics in the vendor's envelope
+//! `{topicName, version, eventBody, metadata: {CorrelationId}}`, heartbeats, and `pong` for `{"message":"ping"}`.
+//! A subscriber that falls behind is sent `v2.system.socket_closing` and closed: the vendor protocol has no replay.
+
+use super::topics;
+use crate::Facade;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use switchboard_core::ActorKind;
+
+pub async fn upgrade(State(f): State<Facade>, uri: Uri, ws: WebSocketUpgrade) -> Response {
+    // The last segment of `/streaming/channels/{id}` (read from the URI: the route is nested, so `Path` sees twice).
+    let id = uri.path().rsplit('/').next().unwrap_or_default().to_string();
+    if f.channels.get(&id, f.engine.now()).is_none() {
+        return crate::GcError::not_found("no such channel (it expired, or the server restarted)").into_response();
+    }
+    ws.on_upgrade(move |socket| session(f, id, socket))
+}
+
+fn envelope(topic: &str, body: Value, correlation: &str) -> String {
+    json!({"topicName": topic, "version": "2", "eventBody": body, "metadata": {"CorrelationId": correlation}})
+        .to_string()
+}
+
+fn metadata(message: &str) -> String {
+    json!({"topicName": "channel.metadata", "eventBody": {"message": message}}).to_string()
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> bool {
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+async fn session(f: Facade, id: String, mut socket: WebSocket) {
+    let mut sub = f.engine.subscribe();
+    let mut beat = tokio::time::interval(f.heartbeat);
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            frame = sub.next() => {
+                let Some(channel) = f.channels.get(&id, f.engine.now()) else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(_lagged)) => {
+                        let body = json!({"channelId": id, "systemTopicType": "no_longer_subscribed", "message": "the subscriber fell behind; reconnect and re-read state"});
+                        let _ = send(&mut socket, envelope("v2.system.socket_closing", body, "")).await;
+                        break;
+                    }
+                    None => break,
+                };
+                let a = &channel.actor;
+                // Agents see only conversations they take or took part in, whatever they subscribed to.
+                let limited = a.kind == ActorKind::User && !a.is_supervisor_or_admin() && !frame.users.contains(&a.id);
+                if frame.ephemeral || frame.org_id != channel.org_id || limited || channel.topics.is_empty() {
+                    continue;
+                }
+                let (Some(decoded), Some(org)) = (topics::decode(&frame), f.engine.org(&channel.org_id)) else { continue };
+                let correlation = frame.seq.to_string();
+                for (topic, body) in topics::messages(&frame, &decoded, &channel.topics, &org) {
+                    if !send(&mut socket, envelope(&topic, body, &correlation)).await {
+                        return;
+                    }
+                }
+            }
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    let ping = serde_json::from_str::<Value>(&t).ok().is_some_and(|v| v["message"] == "ping");
+                    if ping && !send(&mut socket, metadata("pong")).await {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = beat.tick() => {
+                if f.channels.get(&id, f.engine.now()).is_none() || !send(&mut socket, metadata("WebSocket Heartbeat")).await {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
