@@ -220,4 +220,14 @@ impl switchboard_compat_genesys::Identify for NativeIdentity {
     fn request_id(&self, parts: &axum::http::request::Parts) -> Option<String> {
         parts.extensions.get::<auth::RequestId>().map(|r| r.0.clone())
     }
+    fn admit_guest(&self, parts: &axum::http::request::Parts) -> Result<(), switchboard_compat_genesys::Refusal> {
+        let Some(address) = parts.extensions.get::<switchboard_api::client_address::ClientAddress>() else {
+            return Ok(());
+        };
+        self.0.guest_limiter.take(address.0).map(|_| ()).map_err(|spent| switchboard_compat_genesys::Refusal {
+            status: 429,
+            native_code: "rate_limited".into(),
+            message: format!("too many guest sessions from this address; retry in {} s", spent.reset_secs),
+        })
+    }
 }

@@ -12,6 +12,7 @@ pub mod ops_generated;
 mod render;
 pub mod request;
 mod vendor_errors;
+mod webmessaging;
 
 use axum::Router;
 use axum::http::request::Parts;
@@ -67,6 +68,8 @@ pub trait Identify: Send + Sync + 'static {
     fn identify(&self, parts: &mut Parts) -> Result<Identity, Refusal>;
     /// The request's id (`X-Request-Id`), for `contextId` when the caller could not be identified.
     fn request_id(&self, parts: &Parts) -> Option<String>;
+    /// Spends one guest session of the client address's budget (a web messaging socket is a guest session).
+    fn admit_guest(&self, parts: &Parts) -> Result<(), Refusal>;
 }
 
 #[derive(Clone)]
@@ -75,16 +78,19 @@ pub struct Facade {
     pub(crate) identify: Arc<dyn Identify>,
     pub(crate) channels: Arc<notify::Channels>,
     pub(crate) heartbeat: std::time::Duration,
+    pub(crate) guests: Arc<webmessaging::GuestSessions>,
 }
 
 /// The paths the facade serves, for mounting beside the native API under its middleware.
-pub const PATHS: [&str; 2] = ["/api/v2/{*rest}", "/streaming/channels/{id}"];
+pub const PATHS: [&str; 3] = ["/api/v2/{*rest}", "/streaming/channels/{id}", "/v1"];
 
 /// The facade's routes; `heartbeat` is the period of the notification sockets' heartbeats.
 pub fn router(engine: Arc<Engine>, identify: Arc<dyn Identify>, heartbeat: std::time::Duration) -> Router {
-    let facade = Facade { engine, identify, channels: Arc::default(), heartbeat };
+    let facade = Facade { engine, identify, channels: Arc::default(), heartbeat, guests: Arc::default() };
     Router::new()
         .route(PATHS[0], axum::routing::any(ops::handle))
         .route(PATHS[1], axum::routing::get(notify::socket::upgrade))
+        // The guest web messaging socket: `/v1?deploymentId=` (the vendor's path on its webmessaging host).
+        .route(PATHS[2], axum::routing::get(webmessaging::upgrade))
         .with_state(facade)
 }

@@ -96,3 +96,23 @@ export async function desk(adminToken, policy = 'optional', timeoutMs) {
   const nativeConversation = async (cid) => (await native('GET', `/v1/conversations/${cid}`, { token: adminToken })).body;
   return { codes, agent, queueId: q.body.id, inbound, nativeConversation };
 }
+
+/** Frames of one socket, awaited one predicate at a time (bounded by a 10 s deadline each). */
+export function frames(ws) {
+  const queue = [];
+  const waiters = [];
+  ws.on('message', (data) => {
+    queue.push(JSON.parse(data.toString()));
+    waiters.splice(0).forEach((w) => w());
+  });
+  return async (want) => {
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const i = queue.findIndex(want);
+      if (i >= 0) return queue.splice(i, 1)[0];
+      if (Date.now() > deadline) throw new Error('no such frame within 10 s');
+      await new Promise((resolve) => { waiters.push(resolve); setTimeout(resolve, 10000); });
+    }
+  };
+}
+

@@ -1,29 +1,10 @@
 // Notifications through the JS SDK and the `ws` package: channels, subscriptions, the socket's frames.
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { adminClient, desk, gc, optest, refusal } from './harness.mjs';
+import { adminClient, desk, frames, gc, optest, refusal } from './harness.mjs';
 
 const admin = await adminClient();
 const adminToken = admin.authData.accessToken;
-
-/** Frames of one socket, awaited one predicate at a time (bounded by a 10 s deadline each). */
-function frames(ws) {
-  const queue = [];
-  const waiters = [];
-  ws.on('message', (data) => {
-    queue.push(JSON.parse(data.toString()));
-    waiters.splice(0).forEach((w) => w());
-  });
-  return async (want) => {
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      const i = queue.findIndex(want);
-      if (i >= 0) return queue.splice(i, 1)[0];
-      if (Date.now() > deadline) throw new Error('no such frame within 10 s');
-      await new Promise((resolve) => { waiters.push(resolve); setTimeout(resolve, 10000); });
-    }
-  };
-}
 
 optest(['post_notifications_channels', 'get_notifications_channels', 'head_notifications_channel', 'post_notifications_channel_subscriptions',
   'put_notifications_channel_subscriptions', 'get_notifications_channel_subscriptions', 'delete_notifications_channel_subscriptions'],

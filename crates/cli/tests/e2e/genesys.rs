@@ -141,3 +141,26 @@ async fn another_orgs_admin_reaches_nothing_through_any_implemented_operation() 
     assert!(walked >= 20, "walked {walked} operations");
     assert_eq!(app.get("/v1/queues", &app.admin).await.ok(), before, "nothing of org A changed");
 }
+
+#[tokio::test]
+async fn web_messaging_sockets_spend_the_guest_session_budget_and_need_a_known_deployment() {
+    let app = App::spawn_with(|c| c.guest_sessions_per_minute = 1).await;
+    let queue = app.queue("Web", json!({"policy": "optional"}), &[], &[]).await;
+    let dep =
+        app.post("/v1/messaging-deployments", &app.admin, json!({"name": "Web", "queueId": queue})).await.expect(201);
+    let ws = app.base.replace("http://", "ws://");
+    let url = format!("{ws}/v1?deploymentId={}", dep["id"].as_str().unwrap());
+    let first = tokio_tungstenite::connect_async(url.as_str()).await;
+    assert!(first.is_ok(), "the first socket opens");
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 429),
+        other => panic!("expected 429, got {other:?}"),
+    }
+    let app = App::spawn().await;
+    match tokio_tungstenite::connect_async(format!("{}/v1?deploymentId=nope", app.base.replace("http://", "ws://")))
+        .await
+    {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
+        other => panic!("expected 404, got {other:?}"),
+    }
+}
