@@ -27,6 +27,8 @@ enum BenchSub {
     Seed(switchboard_cli::bench::seed::SeedArgs),
     /// Measure another tenant's latency while /oauth/token is flooded with password guesses.
     Flood(switchboard_cli::bench::flood::FloodArgs),
+    /// Compare the Genesys facade with the native API: a read, a listing and a write, interleaved.
+    Genesys(switchboard_cli::bench::genesys::GenesysArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -191,6 +193,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Bench(BenchCli { sub: Some(BenchSub::Flood(args)), .. }) => {
             let report = switchboard_cli::bench::flood::run(args).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Cmd::Bench(BenchCli { sub: Some(BenchSub::Genesys(args)), .. }) => {
+            let report = switchboard_cli::bench::genesys::run(args).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Cmd::Bench(BenchCli { sub: None, run }) => {

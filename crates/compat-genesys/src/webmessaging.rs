@@ -30,17 +30,36 @@ struct Session {
     conversation_id: Option<String>,
     /// The conversation ended: the guest may read, not write, until it starts a new one.
     read_only: bool,
+    last_used: Instant,
 }
 
+/// Sessions a guest may resume, by (deployment, token): a token never reaches another deployment's session.
+/// Bounded: idle sessions expire after a day, and the oldest go first beyond `MAX_SESSIONS`.
 #[derive(Default)]
-pub struct GuestSessions(Mutex<HashMap<String, Session>>);
+pub struct GuestSessions(Mutex<HashMap<(String, String), Session>>);
+
+const MAX_SESSIONS: usize = 50_000;
+const SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl GuestSessions {
-    fn get(&self, token: &str) -> Option<Session> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Session>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
-    fn put(&self, token: &str, s: Session) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(token.to_string(), s);
+    fn get(&self, key: &(String, String)) -> Option<Session> {
+        self.lock().get(key).filter(|s| s.last_used.elapsed() < SESSION_IDLE).cloned()
+    }
+    fn put(&self, key: (String, String), mut s: Session) {
+        s.last_used = Instant::now();
+        let mut all = self.lock();
+        if all.len() >= MAX_SESSIONS && !all.contains_key(&key) {
+            all.retain(|_, x| x.last_used.elapsed() < SESSION_IDLE);
+            if all.len() >= MAX_SESSIONS
+                && let Some(oldest) = all.iter().min_by_key(|(_, x)| x.last_used).map(|(k, _)| k.clone())
+            {
+                all.remove(&oldest);
+            }
+        }
+        all.insert(key, s);
     }
 }
 
@@ -137,6 +156,13 @@ async fn send(socket: &mut WebSocket, text: String) -> bool {
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
+/// One socket's state: the session it configured (kept here; the map is only for resuming).
+#[derive(Default)]
+struct Socket {
+    key: Option<(String, String)>,
+    session: Option<Session>,
+}
+
 async fn session(
     f: Facade,
     org_id: String,
@@ -144,15 +170,14 @@ async fn session(
     mut socket: WebSocket,
 ) {
     let mut sub = f.engine.subscribe();
-    let mut token: Option<String> = None;
+    let mut me = Socket::default();
     let (mut allowance, mut last) = (FRAME_BURST, Instant::now());
     loop {
         tokio::select! {
             frame = sub.next() => {
                 let Some(Ok(frame)) = frame else { break };
-                let Some(t) = &token else { continue };
-                let Some(s) = f.guests.get(t) else { continue };
-                if frame.ephemeral || frame.org_id != s.org_id || frame.conversation_id != s.conversation_id || s.conversation_id.is_none() {
+                let (Some(key), Some(s)) = (&me.key, &mut me.session) else { continue };
+                if frame.ephemeral || frame.org_id != s.org_id || s.conversation_id.is_none() || frame.conversation_id != s.conversation_id {
                     continue;
                 }
                 let Ok(v) = serde_json::from_str::<Value>(&frame.json) else { continue };
@@ -160,7 +185,8 @@ async fn session(
                 let name = |pid: &str| conv.as_ref().and_then(|c| c.participant(pid)).and_then(|p| p.name.clone());
                 for e in v["events"].as_array().into_iter().flatten() {
                     if e["type"] == "conversation.ended" {
-                        f.guests.put(t, Session { read_only: true, ..s.clone() });
+                        s.read_only = true;
+                        f.guests.put(key.clone(), s.clone());
                     }
                     if let Some(out) = guest_frame(e, name)
                         && !send(&mut socket, out).await
@@ -184,7 +210,7 @@ async fn session(
                     continue;
                 }
                 allowance -= 1.0;
-                match handle(&f, &org_id, &d, &mut token, &text).await {
+                match handle(&f, &org_id, &d, &mut me, &text).await {
                     Reply::Send(out) => if !send(&mut socket, out).await { return },
                     Reply::Close(out) => {
                         let _ = send(&mut socket, out).await;
@@ -204,11 +230,17 @@ enum Reply {
     Nothing,
 }
 
+/// Whether the session's conversation has ended, as the engine has it (it may have ended while no socket was open).
+async fn ended(f: &Facade, s: &Session) -> bool {
+    let Some(id) = &s.conversation_id else { return false };
+    matches!(f.engine.conversation(&s.org_id, id).await, Ok(Some(c)) if c.ended_at.is_some())
+}
+
 async fn handle(
     f: &Facade,
     org_id: &str,
     d: &switchboard_engine::deployments::MessagingDeployment,
-    token: &mut Option<String>,
+    me: &mut Socket,
     text: &str,
 ) -> Reply {
     let Ok(m) = serde_json::from_str::<Incoming>(text) else {
@@ -217,7 +249,8 @@ async fn handle(
     let Some(t) = m.token.as_deref().filter(|t| valid_token(t)) else {
         return Reply::Send(error(400, "token is required: 16 to 128 letters, digits, - or _"));
     };
-    if token.as_deref().is_some_and(|mine| mine != t) {
+    let key = (d.id.clone(), t.to_string());
+    if me.key.as_ref().is_some_and(|mine| *mine != key) {
         return Reply::Send(error(400, "this socket belongs to another session token"));
     }
     match m.action.as_deref() {
@@ -228,29 +261,34 @@ async fn handle(
                     "this deployment requires a key, which the web messaging protocol cannot carry",
                 ));
             }
-            *token = Some(t.to_string());
-            let fresh = Session {
+            let resumed = match f.guests.get(&key) {
+                Some(mut s) => {
+                    s.read_only = s.read_only || ended(f, &s).await;
+                    (!(s.read_only && m.start_new == Some(true))).then_some(s)
+                }
+                None => None,
+            };
+            let new = resumed.is_none();
+            let s = resumed.unwrap_or_else(|| Session {
                 org_id: org_id.into(),
                 guest_id: format!("wm-{}", uuid::Uuid::now_v7()),
                 queue_id: d.queue_id.clone(),
                 conversation_id: None,
                 read_only: false,
-            };
-            match f.guests.get(t) {
-                Some(s) if s.org_id == org_id && !(s.read_only && m.start_new == Some(true)) => {
-                    Reply::Send(session_response(&s, false))
-                }
-                _ => {
-                    f.guests.put(t, fresh.clone());
-                    Reply::Send(session_response(&fresh, true))
-                }
-            }
+                last_used: Instant::now(),
+            });
+            f.guests.put(key.clone(), s.clone());
+            let reply = session_response(&s, new);
+            (me.key, me.session) = (Some(key), Some(s));
+            Reply::Send(reply)
         }
         Some("onMessage") => {
-            let Some(s) = token.as_deref().and_then(|t| f.guests.get(t)) else {
+            let Some(s) = me.session.as_mut() else {
                 return Reply::Send(error(400, "send configureSession first"));
             };
+            s.read_only = s.read_only || ended(f, s).await;
             if s.read_only {
+                f.guests.put(key, s.clone());
                 return Reply::Send(error(
                     4006,
                     "the conversation ended: the session is read-only; configureSession with startNew to begin again",
@@ -260,7 +298,9 @@ async fn handle(
             let Some(body) = body else {
                 return Reply::Send(error(400, "message.text is required (at most 4000 bytes)"));
             };
-            post(f, t, s, body, m.channel).await
+            let reply = post(f, s, body, m.channel).await;
+            f.guests.put(key, s.clone());
+            reply
         }
         Some("echo") => {
             let text = m.message.and_then(|m| m.text).unwrap_or_default();
@@ -283,7 +323,7 @@ async fn handle(
 }
 
 /// The guest's message: the conversation starts with the first one (custom attributes become its attributes).
-async fn post(f: &Facade, token: &str, mut s: Session, text: String, channel: Option<Value>) -> Reply {
+async fn post(f: &Facade, s: &mut Session, text: String, channel: Option<Value>) -> Reply {
     let actor = Actor::guest(s.guest_id.clone());
     let run = |conversation_id: Option<String>, command: Command| ConversationRequest {
         org_id: s.org_id.clone(),
@@ -307,11 +347,11 @@ async fn post(f: &Facade, token: &str, mut s: Session, text: String, channel: Op
             ..Default::default()
         };
         match f.engine.execute(run(None, Command::Create(create))).await {
-            Ok(out) => {
-                s.conversation_id = Some(out.conversation.id.clone());
-                f.guests.put(token, s.clone());
+            Ok(out) => s.conversation_id = Some(out.conversation.id.clone()),
+            Err(e) => {
+                let e = crate::GcError::from_engine(e);
+                return Reply::Send(error(e.status.as_u16(), &e.message));
             }
-            Err(e) => return Reply::Send(error(500, &crate::GcError::from_engine(e).message)),
         }
     }
     match f.engine.execute(run(s.conversation_id.clone(), Command::PostMessage { participant_id: None, text })).await {

@@ -104,3 +104,35 @@ def test_a_resumed_session_keeps_its_conversation_and_bad_frames_get_errors(admi
     with __import__("pytest").raises(websocket.WebSocketBadStatusException) as e:
         open_guest("no-such-deployment")
     assert e.value.status_code == 404
+
+
+def configure(ws, dep, token, **extra):
+    ws.send(json.dumps({"action": "configureSession", "deploymentId": dep, "token": token, **extra}))
+    return next_frame(ws, lambda f: f["class"] == "SessionResponse")["body"]
+
+
+def test_a_token_never_reaches_another_deployments_session_and_an_end_while_offline_is_seen(admin, admin_token, desk):
+    d = desk(policy="optional")
+    _, a = native("POST", "/v1/messaging-deployments", admin_token, {"name": "A", "queueId": d.queue_id})
+    _, b = native("POST", "/v1/messaging-deployments", admin_token, {"name": "B", "queueId": d.queue_id})
+    token = uuid.uuid4().hex
+    ws = open_guest(a["id"])
+    configure(ws, a["id"], token)
+    ws.send(json.dumps({"action": "onMessage", "token": token, "message": {"type": "Text", "text": "on A"}}))
+    next_frame(ws, lambda f: f["class"] == "StructuredMessage")
+    ws.close()
+    other = open_guest(b["id"])
+    try:
+        assert configure(other, b["id"], token)["newSession"] is True, "the same token on B is another session"
+    finally:
+        other.close()
+    # The conversation ends while the guest is away: resuming says read-only, and startNew begins again.
+    _, listed = native("GET", f"/v1/conversations?queueId={d.queue_id}&mediaType=message", admin_token)
+    (conv,) = listed["entities"]
+    gc.ConversationsApi(admin).post_conversation_disconnect(conv["id"])
+    ws = open_guest(a["id"])
+    try:
+        assert configure(ws, a["id"], token)["readOnly"] is True
+        assert configure(ws, a["id"], token, startNew=True) == {"connected": True, "newSession": True, "readOnly": False}
+    finally:
+        ws.close()

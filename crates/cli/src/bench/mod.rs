@@ -4,6 +4,7 @@
 
 mod delivery;
 pub mod flood;
+pub mod genesys;
 mod load;
 mod process;
 pub mod seed;

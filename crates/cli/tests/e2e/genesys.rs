@@ -64,6 +64,22 @@ async fn bodies_are_read_tolerantly_and_refused_precisely() {
     let r = app.raw(Method::GET, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some(""), &[]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["total"], 1);
+    // Analytics bodies a careless client could send: an empty clause, a page beyond any bound.
+    let interval = "2026-01-01T00:00:00Z/2026-01-02T00:00:00Z";
+    for (path, body) in [
+        ("details", json!({"interval": interval, "segmentFilters": [{"type": "and", "clauses": [{"type": "or"}]}]})),
+        ("details", json!({"interval": interval, "paging": {"pageSize": 100, "pageNumber": u64::MAX}})),
+        ("details", json!({"interval": "yesterday"})),
+        (
+            "aggregates",
+            json!({"interval": interval, "metrics": ["tHandle"], "filter": {"type": "and", "clauses": [{"type": "or"}]}}),
+        ),
+        ("aggregates", json!({"interval": interval, "metrics": ["nSomething"]})),
+    ] {
+        let r = app.post(&format!("/api/v2/analytics/conversations/{path}/query"), &app.admin, body.clone()).await;
+        assert_error_body(&r.body, 400, "bad.request");
+        assert!(!r.body["details"].as_array().unwrap().is_empty(), "{body} names the field: {}", r.body);
+    }
     let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(300 * 1024));
     let r = app.raw(Method::POST, "/api/v2/routing/wrapupcodes", Some(&app.admin), Some(&big), &[]).await;
     assert_error_body(&r.body, 400, "bad.request");

@@ -19,6 +19,8 @@ use topics::{Topic, Verdict};
 /// The vendor keeps 20 channels per user and app; a 21st drops the oldest.
 const MAX_PER_IDENTITY: usize = 20;
 const LIFETIME_MS: i64 = 24 * 3_600_000;
+/// Topics per channel: every frame is matched against all of them.
+const MAX_TOPICS: usize = 100;
 
 #[derive(Clone, Debug)]
 pub struct Channel {
@@ -44,6 +46,9 @@ impl Channels {
     fn owned(&self, id: &str, who: &crate::Identity, now: Timestamp) -> Option<Channel> {
         self.get(id, now)
             .filter(|c| c.org_id == who.org_id && c.actor.kind == who.actor.kind && c.actor.id == who.actor.id)
+    }
+    pub fn remove(&self, id: &str) {
+        self.lock().remove(id);
     }
     fn set_topics(&self, id: &str, topics: Vec<Topic>, now: Timestamp) {
         if let Some(c) = self.lock().get_mut(id) {
@@ -107,7 +112,12 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
             let mut mine: Vec<Channel> = channels
                 .lock()
                 .values()
-                .filter(|x| x.expires > now && x.org_id == ctx.who.org_id && x.actor.id == ctx.who.actor.id)
+                .filter(|x| {
+                    x.expires > now
+                        && x.org_id == ctx.who.org_id
+                        && x.actor.kind == ctx.who.actor.kind
+                        && x.actor.id == ctx.who.actor.id
+                })
                 .cloned()
                 .collect();
             mine.sort_by_key(|c| c.created);
@@ -126,6 +136,9 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
         Op::PostNotificationsChannelSubscriptions | Op::PutNotificationsChannelSubscriptions => {
             let c = find()?;
             let requested: Vec<TopicRef> = crate::request::required_body(&ctx.body)?;
+            if requested.len() > MAX_TOPICS {
+                return Err(GcError::bad_request(format!("at most {MAX_TOPICS} topics per request")));
+            }
             let org = ctx.org()?;
             let judged: Vec<(String, Verdict, Option<Topic>)> = requested
                 .into_iter()
@@ -156,6 +169,9 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
                 {
                     kept.push(t.clone());
                 }
+            }
+            if kept.len() > MAX_TOPICS {
+                return Err(GcError::bad_request(format!("a channel holds at most {MAX_TOPICS} topics")));
             }
             channels.set_topics(&c.id, kept, now);
             let entities: Vec<Value> = judged.iter().map(|(n, v, _)| topics::topic_json(n, v)).collect();

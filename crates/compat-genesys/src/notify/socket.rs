@@ -50,15 +50,30 @@ async fn session(f: Facade, id: String, mut socket: WebSocket) {
                     }
                     None => break,
                 };
-                let a = &channel.actor;
-                // Agents see only conversations they take or took part in, whatever they subscribed to.
-                let limited = a.kind == ActorKind::User && !a.is_supervisor_or_admin() && !frame.users.contains(&a.id);
-                if frame.ephemeral || frame.org_id != channel.org_id || limited || channel.topics.is_empty() {
+                if frame.ephemeral || frame.org_id != channel.org_id || !topics::wants(&frame, &channel.topics) {
                     continue;
                 }
-                let (Some(decoded), Some(org)) = (topics::decode(&frame), f.engine.org(&channel.org_id)) else { continue };
+                let Some(org) = f.engine.org(&channel.org_id) else { break };
+                // Rights as they are now: a deleted owner ends the socket; a demoted one keeps only what it may.
+                let Some(actor) = topics::current_actor(&org, &channel.actor) else {
+                    let body = json!({"channelId": id, "systemTopicType": "token_revoked", "message": "the channel's owner no longer exists"});
+                    let _ = send(&mut socket, envelope("v2.system.socket_closing", body, "")).await;
+                    f.channels.remove(&id);
+                    break;
+                };
+                // Agents see only conversations they take or took part in, whatever they subscribed to.
+                if actor.kind == ActorKind::User && !actor.is_supervisor_or_admin() && !frame.users.contains(&actor.id) {
+                    continue;
+                }
+                let who = crate::Identity { org_id: channel.org_id.clone(), actor, request_id: None };
+                let allowed: Vec<topics::Topic> = channel
+                    .topics
+                    .into_iter()
+                    .filter(|t| matches!(topics::judge(&t.name, &who, &org).0, topics::Verdict::Permitted))
+                    .collect();
+                let Some(decoded) = topics::decode(&frame) else { continue };
                 let correlation = frame.seq.to_string();
-                for (topic, body) in topics::messages(&frame, &decoded, &channel.topics, &org) {
+                for (topic, body) in topics::messages(&frame, &decoded, &allowed, &org) {
                     if !send(&mut socket, envelope(&topic, body, &correlation)).await {
                         return;
                     }

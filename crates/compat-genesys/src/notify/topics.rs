@@ -5,7 +5,7 @@ use crate::Identity;
 use crate::render::{self, vendor_code_id};
 use serde_json::{Value, json};
 use switchboard_core::model::{Conversation, MediaType, Participant, Purpose, StateReason};
-use switchboard_core::{ActorKind, Scope};
+use switchboard_core::{Actor, ActorKind, Scope};
 use switchboard_engine::{Frame, OrgConfig};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,6 +119,31 @@ pub fn topic_json(name: &str, v: &Verdict) -> Value {
             json!({"id": name, "state": "Rejected", "rejectionReason": reason, "missingPermissions": missing})
         }
     }
+}
+
+/// The channel's owner as it is now (roles re-read, scopes never above what the token had), or `None` once
+/// the user or client is gone: a demotion or a deletion applies to an open socket from its next frame.
+pub fn current_actor(org: &OrgConfig, a: &Actor) -> Option<Actor> {
+    match a.kind {
+        ActorKind::User => org.users.get(&a.id).map(|u| {
+            let mut now = Actor::user(u.id.clone(), u.roles.clone());
+            now.scopes = now.scopes.intersect(a.scopes);
+            now
+        }),
+        ActorKind::Client => {
+            org.clients.get(&a.id).map(|c| Actor::client(c.id.clone(), a.scopes.intersect(c.granted())))
+        }
+        _ => None,
+    }
+}
+
+/// Whether any topic could match this frame (checked before the frame is decoded).
+pub fn wants(f: &Frame, topics: &[Topic]) -> bool {
+    topics.iter().any(|t| match &t.kind {
+        Kind::User { user_id, .. } => f.users.contains(user_id),
+        Kind::Queue { queue_id, .. } => f.queues.contains(queue_id),
+        Kind::Detail { conversation_id, .. } => f.conversation_id.as_deref() == Some(conversation_id.as_str()),
+    })
 }
 
 /// A committed frame, decoded once for every topic of a socket.

@@ -233,6 +233,9 @@ fn groups(f: &Filter, field: &str) -> Result<Vec<Vec<(String, String)>>, GcError
             out.extend(ps.into_iter().map(|p| vec![p]));
         }
     }
+    if out.iter().any(Vec::is_empty) {
+        return Err(GcError::invalid_field(field, "a clause needs at least one predicate"));
+    }
     Ok(out)
 }
 
@@ -269,7 +272,7 @@ async fn details_query(ctx: &Ctx) -> Result<Response, GcError> {
     if !(1..=100).contains(&size) {
         return Err(GcError::invalid_field("paging.pageSize", "must be between 1 and 100"));
     }
-    if number == 0 || number * size > 10_000 {
+    if number == 0 || number.checked_mul(size).is_none_or(|n| n > 10_000) {
         return Err(GcError::invalid_field(
             "paging.pageNumber",
             "must be at least 1, and pages reach 10000 results at most",

@@ -14,7 +14,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use switchboard_core::command::{Patch, TransferTarget};
 use switchboard_core::model::{MediaType, ParticipantState};
-use switchboard_core::{Command, Conversation, Participant, WrapupInput};
+use switchboard_core::{Command, Conversation, Participant, Scope, WrapupInput};
 
 pub fn implements(op: Op) -> bool {
     family(op).is_some()
@@ -84,7 +84,7 @@ pub async fn run(ctx: Ctx) -> Result<Response, GcError> {
         }
         PostConversationsCallParticipantCommunicationWrapup
         | PostConversationsMessageParticipantCommunicationWrapup => {
-            ctx.require_any(WRITE)?;
+            ctx.require_any(&[Scope::WrapupWrite, Scope::WrapupAmend])?;
             communication_of(&ctx, &p)?;
             let input = wrapup_input(required_body::<WrapupBody>(&ctx.body)?)?;
             execute(&ctx, Some(conv.id.clone()), Command::SetWrapup { participant_id: p.id.clone(), input }).await?;
@@ -179,12 +179,19 @@ async fn patch_participant(ctx: &Ctx, conv: &Conversation, p: &Participant) -> R
     }
     let wrapup = b.wrapup.map(wrapup_input).transpose()?;
     let skip = b.wrapup_skipped == Some(true);
+    // As the native API: a code or a skip with a state change needs wrap-up rights; a code alone may amend.
+    match (b.state.is_some(), wrapup.is_some() || skip) {
+        (true, true) => ctx.require(&[Scope::WrapupWrite])?,
+        (false, true) => ctx.require_any(&[Scope::WrapupWrite, Scope::WrapupAmend])?,
+        _ => {}
+    }
     let pid = p.id.clone();
     let mut commands = Vec::new();
     match b.held {
         Some(true) => commands.push(Command::Hold { participant_id: pid.clone() }),
-        Some(false) if p.held => commands.push(Command::Unhold { participant_id: pid.clone() }),
-        _ => {}
+        // The customer carries the held flag; the engine decides whether this agent's hold exists.
+        Some(false) => commands.push(Command::Unhold { participant_id: pid.clone() }),
+        None => {}
     }
     match b.state.as_deref() {
         None => match (wrapup, skip) {
@@ -271,25 +278,28 @@ async fn replace(ctx: &Ctx, conv: &Conversation, p: &Participant) -> Result<Resp
     let by_user = ctx.matched.op != Op::PostConversationParticipantReplaceQueue;
     let user = match (&b.user_id, &b.user_name) {
         (Some(id), _) => Some(id.clone()),
-        (None, Some(name)) => Some(
-            org.users
-                .values()
-                .find(|u| u.name == *name || u.username == *name)
-                .map(|u| u.id.clone())
-                .ok_or_else(|| GcError::invalid_field("userName", "no user has this name"))?,
-        ),
+        (None, Some(name)) => {
+            let matches: Vec<&String> =
+                org.users.values().filter(|u| u.name == *name || u.username == *name).map(|u| &u.id).collect();
+            match matches.as_slice() {
+                [id] => Some((*id).clone()),
+                [] => return Err(GcError::invalid_field("userName", "no user has this name")),
+                _ => return Err(GcError::invalid_field("userName", "several users have this name; give userId")),
+            }
+        }
         _ => None,
     }
     .filter(|_| by_user);
     let queue = match (&b.queue_id, &b.queue_name) {
         (Some(id), _) => Some(id.clone()),
-        (None, Some(name)) => Some(
-            org.queues
-                .values()
-                .find(|q| q.name == *name)
-                .map(|q| q.id.clone())
-                .ok_or_else(|| GcError::invalid_field("queueName", "no queue has this name"))?,
-        ),
+        (None, Some(name)) => {
+            let matches: Vec<&String> = org.queues.values().filter(|q| q.name == *name).map(|q| &q.id).collect();
+            match matches.as_slice() {
+                [id] => Some((*id).clone()),
+                [] => return Err(GcError::invalid_field("queueName", "no queue has this name")),
+                _ => return Err(GcError::invalid_field("queueName", "several queues have this name; give queueId")),
+            }
+        }
         _ => None,
     }
     .filter(|_| by_queue);
