@@ -5,8 +5,7 @@ use crate::map;
 use serde_json::{Map, Value, json};
 use switchboard_core::config::is_system_code;
 use switchboard_core::model::{
-    AcwPolicy, Channel, Conversation, MediaType, Participant, ParticipantState, Purpose, StateReason, Wrapup,
-    WrapupStatus,
+    AcwPolicy, Channel, Conversation, MediaType, Participant, ParticipantState, Purpose, Wrapup, WrapupStatus,
 };
 use switchboard_engine::OrgConfig;
 
@@ -50,26 +49,6 @@ pub fn message_state(s: ParticipantState) -> &'static str {
         ParticipantState::Contacting => "alerting",
         other => call_state(other),
     }
-}
-
-/// REST `disconnectType` (Call, Message, media participants).
-pub fn disconnect_type(p: &Participant) -> Option<&'static str> {
-    if p.state != ParticipantState::Disconnected {
-        return None;
-    }
-    Some(match p.state_reason {
-        None if p.withdrawn => "system",
-        None => "other",
-        Some(StateReason::Client) if p.purpose == Purpose::Customer => "endpoint",
-        Some(StateReason::Client | StateReason::Declined) => "client",
-        Some(StateReason::Peer) => "peer",
-        Some(StateReason::System) => "system",
-        Some(StateReason::Transfer) => "transfer",
-        Some(StateReason::TransferConsult) => "transfer.consult",
-        Some(StateReason::NoAnswer) => "transfer.noanswer",
-        Some(StateReason::Inactivity) => "inactivity",
-        Some(StateReason::Error) => "error",
-    })
 }
 
 pub fn messenger_type(c: Option<Channel>) -> &'static str {
@@ -177,7 +156,7 @@ fn communication(p: &Participant, c: &Conversation) -> Value {
         "direction": crate::map::enum_str(&c.direction),
         "held": p.held,
     });
-    if let Some(d) = disconnect_type(p) {
+    if let Some(d) = crate::map::disconnect_type(p, crate::map::Spelling::Rest) {
         v["disconnectType"] = json!(d);
     }
     put_time(&mut v, "connectedTime", p.connected_at);
@@ -294,7 +273,7 @@ pub fn media_participant_json(p: &Participant, c: &Conversation, org: &OrgConfig
     put_time(&mut v, "connectedTime", p.connected_at);
     put_time(&mut v, "endTime", p.disconnected_at);
     put_time(&mut v, "startHoldTime", p.held_since);
-    if let Some(d) = disconnect_type(p) {
+    if let Some(d) = crate::map::disconnect_type(p, crate::map::Spelling::Rest) {
         v["disconnectType"] = json!(d);
     }
     if let Some(u) = &p.user_id {
@@ -355,21 +334,6 @@ pub fn attributes_json(p: &Participant) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn disconnect_reasons_use_the_rest_spelling() {
-        let mut p = Participant::new("p".into(), "c".into(), Purpose::Customer, ParticipantState::Disconnected);
-        p.state_reason = Some(StateReason::Client);
-        assert_eq!(disconnect_type(&p), Some("endpoint"));
-        p.purpose = Purpose::Agent;
-        assert_eq!(disconnect_type(&p), Some("client"));
-        p.state_reason = Some(StateReason::NoAnswer);
-        assert_eq!(disconnect_type(&p), Some("transfer.noanswer"));
-        p.state_reason = Some(StateReason::TransferConsult);
-        assert_eq!(disconnect_type(&p), Some("transfer.consult"));
-        p.state = ParticipantState::Connected;
-        assert_eq!(disconnect_type(&p), None);
-    }
 
     #[test]
     fn states_stay_within_each_models_enum() {

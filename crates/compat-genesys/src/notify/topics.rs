@@ -4,7 +4,7 @@
 use crate::Identity;
 use crate::render::{self, vendor_code_id};
 use serde_json::{Value, json};
-use switchboard_core::model::{Conversation, MediaType, Participant, Purpose, StateReason};
+use switchboard_core::model::{Conversation, MediaType, Participant, Purpose};
 use switchboard_core::{Actor, ActorKind, Scope};
 use switchboard_engine::{Frame, OrgConfig};
 
@@ -175,21 +175,6 @@ fn upper(v: impl serde::Serialize) -> String {
     crate::map::enum_str(&v).to_uppercase()
 }
 
-/// Detail-event `disconnectType` (UPPER_SNAKE).
-fn detail_disconnect(p: &Participant) -> &'static str {
-    match p.state_reason {
-        Some(StateReason::Client) if p.purpose == Purpose::Customer => "ENDPOINT",
-        Some(StateReason::Client | StateReason::Declined) => "CLIENT",
-        Some(StateReason::Peer) => "PEER",
-        Some(StateReason::Transfer) => "TRANSFER",
-        Some(StateReason::TransferConsult) => "CONSULT_TRANSFER",
-        Some(StateReason::NoAnswer) => "NO_ANSWER_TRANSFER",
-        Some(StateReason::Inactivity) => "INACTIVITY",
-        Some(StateReason::Error) => "ERROR",
-        Some(StateReason::System) | None => "SYSTEM",
-    }
-}
-
 fn detail_base(c: &Conversation, p: &Participant, at_ms: i64) -> Value {
     let mut v = json!({
         "eventTime": at_ms,
@@ -246,7 +231,7 @@ fn detail_event(c: &Conversation, e: &Value, kind: DetailEvent) -> Option<Value>
                 return None;
             }
             let mut v = detail_base(c, p, at_ms);
-            v["disconnectType"] = json!(detail_disconnect(p));
+            v["disconnectType"] = json!(crate::map::disconnect_type(p, crate::map::Spelling::DetailEvent));
             if let Some(u) = &p.user_id {
                 v["userId"] = json!(u);
             }

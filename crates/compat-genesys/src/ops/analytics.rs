@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use switchboard_core::analytics::{details, facts};
-use switchboard_core::model::{Conversation, MediaType, Participant, ParticipantState, Purpose, StateReason};
+use switchboard_core::model::{Conversation, MediaType};
 use switchboard_core::{Scope, Timestamp};
 use switchboard_engine::{AggregateRequest, DetailsQuery, Granularity, TimeZone};
 
@@ -36,24 +36,6 @@ pub async fn run(ctx: Ctx) -> Result<Response, GcError> {
 /// The metrics Switchboard derives, by their vendor names.
 pub const METRICS: [&str; 9] =
     ["tHandle", "tTalk", "tAcw", "tAlert", "tWait", "tHeld", "nOffered", "nConnected", "nTransferred"];
-
-/// Analytics `disconnectType` (camelCase, unlike REST).
-fn analytics_disconnect(p: &Participant) -> Option<&'static str> {
-    if p.state != ParticipantState::Disconnected {
-        return None;
-    }
-    Some(match p.state_reason {
-        Some(StateReason::Client) if p.purpose == Purpose::Customer => "endpoint",
-        Some(StateReason::Client | StateReason::Declined) => "client",
-        Some(StateReason::Peer) => "peer",
-        Some(StateReason::Transfer) => "transfer",
-        Some(StateReason::TransferConsult) => "consultTransfer",
-        Some(StateReason::NoAnswer) => "noAnswerTransfer",
-        Some(StateReason::Inactivity) => "inactivity",
-        Some(StateReason::Error) => "error",
-        Some(StateReason::System) | None => "system",
-    })
-}
 
 /// `AnalyticsConversationWithoutAttributes`: one session per participant, segments from the native details,
 /// metrics with the time each completed.
@@ -103,7 +85,7 @@ fn analytics_json(c: &Conversation) -> Value {
                 segments.push(seg);
             }
             // The reason the participant left belongs to the segment it left from.
-            if let (Some(reason), Some(last)) = (analytics_disconnect(p), segments.iter_mut().rfind(|s| s["segmentType"] != "wrapup")) {
+            if let (Some(reason), Some(last)) = (crate::map::disconnect_type(p, crate::map::Spelling::Analytics), segments.iter_mut().rfind(|s| s["segmentType"] != "wrapup")) {
                 last["disconnectType"] = json!(reason);
             }
             let session_metrics: Vec<Value> = metrics
