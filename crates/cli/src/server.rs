@@ -206,10 +206,17 @@ impl switchboard_compat_genesys::Identify for NativeIdentity {
         &self,
         parts: &mut axum::http::request::Parts,
     ) -> Result<switchboard_compat_genesys::Identity, switchboard_compat_genesys::Refusal> {
+        let revocation_ids = match parts.extensions.get::<auth::Verified>() {
+            Some(v) => std::iter::once(v.0.token_id.clone()).chain(v.0.session_id.clone()).collect(),
+            None => Vec::new(),
+        };
         match auth::Caller::resolve(parts, &self.0) {
-            Ok(c) => {
-                Ok(switchboard_compat_genesys::Identity { org_id: c.org_id, actor: c.actor, request_id: c.request_id })
-            }
+            Ok(c) => Ok(switchboard_compat_genesys::Identity {
+                org_id: c.org_id,
+                actor: c.actor,
+                request_id: c.request_id,
+                revocation_ids,
+            }),
             Err(e) => Err(switchboard_compat_genesys::Refusal {
                 status: e.status.as_u16(),
                 native_code: e.code.to_string(),

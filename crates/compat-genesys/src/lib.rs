@@ -53,6 +53,8 @@ pub struct Identity {
     pub org_id: String,
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The ids a revocation names (the token's, its session's): a notification channel dies with its token.
+    pub revocation_ids: Vec<String>,
 }
 
 /// A refused authentication, in the native API's terms (mapped to the vendor's codes here).

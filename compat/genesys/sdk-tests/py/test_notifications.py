@@ -7,7 +7,7 @@ import websocket
 import PureCloudPlatformClientV2 as gc
 from PureCloudPlatformClientV2.rest import ApiException
 
-from conftest import error_body, model
+from conftest import error_body, model, native
 
 
 def topics(*names):
@@ -16,11 +16,11 @@ def topics(*names):
 
 def next_frame(ws, want):
     """Reads frames until one satisfies `want` (the socket's timeout bounds the wait)."""
-    for _ in range(200):
+    for _ in range(50):
         frame = json.loads(ws.recv())
         if want(frame):
             return frame
-    raise AssertionError("no such frame in 200")
+    raise AssertionError("no such frame in 50")
 
 
 @pytest.mark.ops("post_notifications_channels", "put_notifications_channel_subscriptions",
@@ -114,3 +114,22 @@ def test_an_unknown_channel_socket_is_refused(admin):
     with pytest.raises(websocket.WebSocketBadStatusException) as e:
         websocket.create_connection(base + "/streaming-not-a-channel", timeout=10)
     assert e.value.status_code == 404
+
+
+@pytest.mark.ops("post_notifications_channels")
+def test_signing_the_user_out_everywhere_closes_its_notification_socket(admin_token, desk):
+    d = desk(policy="optional")
+    notif = gc.NotificationsApi(d.agent)
+    ch = notif.post_notifications_channels()
+    notif.put_notifications_channel_subscriptions(ch.id, topics(f"v2.users.{d.agent_id}.conversations"))
+    ws = websocket.create_connection(ch.connect_uri, timeout=10)
+    try:
+        status, _ = native("DELETE", f"/v1/users/{d.agent_id}/sessions", admin_token)
+        assert status in (200, 204)
+        closing = next_frame(ws, lambda f: f["topicName"] == "v2.system.socket_closing")
+        assert closing["eventBody"]["systemTopicType"] == "token_revoked"
+        with pytest.raises(ApiException) as e:
+            notif.head_notifications_channel(ch.id)
+        assert e.value.status == 401, "the token itself is refused from now on"
+    finally:
+        ws.close()

@@ -180,3 +180,31 @@ async fn web_messaging_sockets_spend_the_guest_session_budget_and_need_a_known_d
         other => panic!("expected 404, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn signing_out_everywhere_closes_the_users_notification_sockets() {
+    use futures_util::StreamExt;
+    let app = App::spawn_with(|c| c.genesys_heartbeat_secs = 1).await;
+    let user = app.user("agent-n1", &["agent"]).await;
+    let token = app.login("agent-n1").await;
+    let ch = app.post("/api/v2/notifications/channels", &token, json!(null)).await.ok();
+    let (mut ws, _) = tokio_tungstenite::connect_async(ch["connectUri"].as_str().unwrap()).await.expect("socket");
+    let r = app.call(Method::DELETE, &format!("/v1/users/{user}/sessions"), &app.admin, None).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    // Heartbeats come every second; the next one finds the token revoked.
+    let mut closing = None;
+    for _ in 0..5 {
+        let Some(Ok(msg)) = ws.next().await else { break };
+        let v: Value = serde_json::from_str(msg.to_text().unwrap_or("{}")).unwrap_or(Value::Null);
+        if v["topicName"] == "v2.system.socket_closing" {
+            closing = Some(v);
+            break;
+        }
+    }
+    let closing = closing.expect("a socket_closing frame");
+    assert_eq!(closing["eventBody"]["systemTopicType"], "token_revoked");
+    let head = app
+        .call(Method::HEAD, &format!("/api/v2/notifications/channels/{}", ch["id"].as_str().unwrap()), &app.admin, None)
+        .await;
+    assert_eq!(head.status, 404, "the channel is gone");
+}

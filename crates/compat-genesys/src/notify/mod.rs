@@ -28,6 +28,8 @@ pub struct Channel {
     pub org_id: String,
     pub actor: Actor,
     pub topics: Vec<Topic>,
+    /// The creating token's ids: once one is revoked, the channel is closed.
+    pub revocation_ids: Vec<String>,
     pub created: Timestamp,
     pub expires: Timestamp,
 }
@@ -91,6 +93,7 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
                 org_id: ctx.who.org_id.clone(),
                 actor: ctx.who.actor.clone(),
                 topics: Vec::new(),
+                revocation_ids: ctx.who.revocation_ids.clone(),
                 created: now,
                 expires: now.plus_ms(LIFETIME_MS),
             };

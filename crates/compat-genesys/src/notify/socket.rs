@@ -33,6 +33,19 @@ async fn send(socket: &mut WebSocket, text: String) -> bool {
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
+fn revoked(f: &Facade, channel: &super::Channel) -> bool {
+    let ids: Vec<&str> = channel.revocation_ids.iter().map(String::as_str).collect();
+    !ids.is_empty() && f.engine.any_revoked(&ids)
+}
+
+/// The owner's token was revoked or the owner is gone: say so, as the vendor does, and drop the channel.
+async fn close_revoked(f: &Facade, id: &str, socket: &mut WebSocket) {
+    let body = json!({"channelId": id, "systemTopicType": "token_revoked", "reason": "user_tokens_revoked",
+                      "message": "the channel's token was revoked or its owner no longer exists"});
+    let _ = send(socket, envelope("v2.system.socket_closing", body, "")).await;
+    f.channels.remove(id);
+}
+
 async fn session(f: Facade, id: String, mut socket: WebSocket) {
     let mut sub = f.engine.subscribe();
     let mut beat = tokio::time::interval(f.heartbeat);
@@ -41,6 +54,10 @@ async fn session(f: Facade, id: String, mut socket: WebSocket) {
         tokio::select! {
             frame = sub.next() => {
                 let Some(channel) = f.channels.get(&id, f.engine.now()) else { break };
+                if revoked(&f, &channel) {
+                    close_revoked(&f, &id, &mut socket).await;
+                    break;
+                }
                 let frame = match frame {
                     Some(Ok(frame)) => frame,
                     Some(Err(_lagged)) => {
@@ -56,16 +73,14 @@ async fn session(f: Facade, id: String, mut socket: WebSocket) {
                 let Some(org) = f.engine.org(&channel.org_id) else { break };
                 // Rights as they are now: a deleted owner ends the socket; a demoted one keeps only what it may.
                 let Some(actor) = topics::current_actor(&org, &channel.actor) else {
-                    let body = json!({"channelId": id, "systemTopicType": "token_revoked", "message": "the channel's owner no longer exists"});
-                    let _ = send(&mut socket, envelope("v2.system.socket_closing", body, "")).await;
-                    f.channels.remove(&id);
+                    close_revoked(&f, &id, &mut socket).await;
                     break;
                 };
                 // Agents see only conversations they take or took part in, whatever they subscribed to.
                 if actor.kind == ActorKind::User && !actor.is_supervisor_or_admin() && !frame.users.contains(&actor.id) {
                     continue;
                 }
-                let who = crate::Identity { org_id: channel.org_id.clone(), actor, request_id: None };
+                let who = crate::Identity { org_id: channel.org_id.clone(), actor, request_id: None, revocation_ids: vec![] };
                 let allowed: Vec<topics::Topic> = channel
                     .topics
                     .into_iter()
@@ -90,7 +105,12 @@ async fn session(f: Facade, id: String, mut socket: WebSocket) {
                 Some(Ok(_)) => {}
             },
             _ = beat.tick() => {
-                if f.channels.get(&id, f.engine.now()).is_none() || !send(&mut socket, metadata("WebSocket Heartbeat")).await {
+                let Some(channel) = f.channels.get(&id, f.engine.now()) else { break };
+                if revoked(&f, &channel) {
+                    close_revoked(&f, &id, &mut socket).await;
+                    break;
+                }
+                if !send(&mut socket, metadata("WebSocket Heartbeat")).await {
                     break;
                 }
             }
