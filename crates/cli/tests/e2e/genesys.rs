@@ -132,7 +132,9 @@ async fn another_orgs_admin_reaches_nothing_through_any_implemented_operation() 
         let method = Method::from_bytes(spec.method.as_bytes()).unwrap();
         let body =
             if spec.path.ends_with("members") || spec.path.ends_with("wrapupcodes") && spec.path.contains("queues/") {
-                json!([{"id": ids[2].1}])
+                // Org A's user (members) and code (queue codes): ids that exist, in the other org.
+                let target = if spec.path.ends_with("members") { "userId" } else { "codeId" };
+                json!([{"id": ids.iter().find(|(n, _)| *n == target).map(|(_, v)| v.clone())}])
             } else {
                 json!({"name": "Hijack", "status": "IDLE", "state": "disconnected"})
             };
@@ -207,4 +209,37 @@ async fn signing_out_everywhere_closes_the_users_notification_sockets() {
         .call(Method::HEAD, &format!("/api/v2/notifications/channels/{}", ch["id"].as_str().unwrap()), &app.admin, None)
         .await;
     assert_eq!(head.status, 404, "the channel is gone");
+}
+
+#[tokio::test]
+async fn an_unrelated_agent_reaches_no_conversation_through_any_implemented_operation() {
+    let app = App::spawn().await;
+    let (ids, _) = seed(&app).await;
+    app.user("agent-stranger", &["agent"]).await;
+    let stranger = app.login("agent-stranger").await;
+    let id = |name: &str| ids.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap();
+    let before = app.conversation(&id("conversationId")).await["version"].clone();
+    let mut walked = 0;
+    for spec in OPS.iter().filter(|s| implemented(s.op) && s.path.contains("{conversationId}")) {
+        let mut path = spec.path.to_string();
+        for (name, value) in &ids {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        let method = Method::from_bytes(spec.method.as_bytes()).unwrap();
+        let body = json!({"state": "disconnected", "wrapup": {"code": id("codeId")}, "attributes": {"k": "v"},
+                          "queueId": id("queueId"), "textBody": "hi", "afterCallWorkRequired": true, "code": id("codeId")});
+        let r = app.call(method, &path, &stranger, Some(body)).await;
+        assert!(
+            matches!(r.status.as_u16(), 403 | 404),
+            "{} {} answered {}: {}",
+            spec.method,
+            spec.path,
+            r.status,
+            r.body
+        );
+        assert!(!r.body.to_string().contains("Secret Customer"), "{} leaked the customer", spec.path);
+        walked += 1;
+    }
+    assert!(walked >= 30, "walked {walked} conversation operations");
+    assert_eq!(app.conversation(&id("conversationId")).await["version"], before, "nothing changed");
 }
