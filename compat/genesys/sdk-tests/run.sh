@@ -17,19 +17,12 @@ fi
 [ -d js/node_modules/purecloud-platform-client-v2 ] || (cd js && npm ci --no-audit --no-fund --silent)
 
 tmp="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 secret="sdk-admin-secret"
 # One address signs in hundreds of test agents: the rate limits (tested in the Rust e2e suite) are off here.
-SWITCHBOARD_ADMIN_CLIENT_SECRET="$secret" "$bin" serve --db "$tmp/sdk.db" --listen "127.0.0.1:$port" \
-  --clock manual --genesys-heartbeat-secs 1 --rate-oauth-per-address 0 --rate-per-identity 0 --rate-per-address 0 \
-  > "$tmp/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
-  sleep 0.1
-done
-export BASE="http://127.0.0.1:$port" ADMIN_SECRET="$secret"
+. "$root/tests/lib/server.sh"
+start_server "$bin" "$tmp" "$secret" --genesys-heartbeat-secs 1 --rate-oauth-per-address 0 --rate-per-identity 0 \
+  --rate-per-address 0
+export BASE ADMIN_SECRET="$secret"
 
 status=0
 echo "==> Python SDK"

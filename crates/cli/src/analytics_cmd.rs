@@ -84,16 +84,7 @@ pub(crate) async fn token(http: &reqwest::Client, c: &Connection) -> anyhow::Res
         .as_ref()
         .zip(secret.as_ref())
         .context("give --token, or --client-id and --client-secret (or --client-secret-file)")?;
-    let r: Value = http
-        .post(format!("{}/oauth/token", c.url))
-        .basic_auth(id, Some(secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await?
-        .json()
-        .await?;
-    r["access_token"].as_str().map(String::from).with_context(|| format!("no token: {r}"))
+    crate::client_token(http, &c.url, id, secret).await
 }
 
 pub(crate) async fn post(

@@ -23,3 +23,17 @@ pub fn secret_from(value: Option<String>, file: Option<&std::path::Path>) -> any
         (None, None) => Ok(None),
     }
 }
+
+/// A client-credentials token from a server's `/oauth/token` (Basic client auth), for the CLI's own calls.
+pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> anyhow::Result<String> {
+    let r: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await?
+        .json()
+        .await?;
+    r["access_token"].as_str().map(String::from).ok_or_else(|| anyhow::anyhow!("no token from {base}: {r}"))
+}

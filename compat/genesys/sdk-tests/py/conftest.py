@@ -159,3 +159,12 @@ def desk(admin_token, make_agent):
 def advance_clock(admin_token, ms):
     status, body = native("POST", "/v1/admin/clock", admin_token, {"advanceMs": ms})
     assert status == 200, body
+
+
+def next_frame(ws, want, limit=50):
+    """Reads a socket's JSON frames until one satisfies `want` (each read bounded by the socket's timeout)."""
+    for _ in range(limit):
+        frame = json.loads(ws.recv())
+        if want(frame):
+            return frame
+    raise AssertionError(f"no such frame among the next {limit}")

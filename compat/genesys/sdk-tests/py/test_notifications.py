@@ -7,20 +7,13 @@ import websocket
 import PureCloudPlatformClientV2 as gc
 from PureCloudPlatformClientV2.rest import ApiException
 
-from conftest import error_body, model, native
+from conftest import error_body, model, native, next_frame
 
 
 def topics(*names):
     return [model(gc.ChannelTopic, id=n) for n in names]
 
 
-def next_frame(ws, want):
-    """Reads frames until one satisfies `want` (the socket's timeout bounds the wait)."""
-    for _ in range(50):
-        frame = json.loads(ws.recv())
-        if want(frame):
-            return frame
-    raise AssertionError("no such frame in 50")
 
 
 @pytest.mark.ops("post_notifications_channels", "put_notifications_channel_subscriptions",

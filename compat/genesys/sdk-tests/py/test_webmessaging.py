@@ -7,7 +7,7 @@ import uuid
 import websocket
 import PureCloudPlatformClientV2 as gc
 
-from conftest import BASE, model, native
+from conftest import BASE, model, native, next_frame
 
 
 def open_guest(deployment_id):
@@ -15,12 +15,6 @@ def open_guest(deployment_id):
     return ws
 
 
-def next_frame(ws, want):
-    for _ in range(100):
-        frame = json.loads(ws.recv())
-        if want(frame):
-            return frame
-    raise AssertionError("no such frame in 100")
 
 
 def test_a_guest_sees_presence_disconnect_after_the_backend_ends_the_conversation(admin, admin_token, desk):

@@ -65,16 +65,7 @@ pub async fn run(args: GenesysArgs) -> anyhow::Result<Value> {
     let server = ServerProcess::start().await?;
     let base = server.base.clone();
     let http = reqwest::Client::new();
-    let tok: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth("admin", Some(super::process::BENCH_ADMIN_SECRET))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = tok["access_token"].as_str().context("an admin token")?.to_string();
+    let token = crate::client_token(&http, &base, "admin", super::process::BENCH_ADMIN_SECRET).await?;
     let post = |path: &str, body: Value| {
         let (http, base, token, path) = (http.clone(), base.clone(), token.clone(), path.to_string());
         async move {

@@ -94,16 +94,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
             .context("--admin-secret (or SWITCHBOARD_ADMIN_CLIENT_SECRET) is required with --target")?,
     };
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
-    let tok: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth("admin", Some(&secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = tok["access_token"].as_str().context("the admin client could not get a token")?.to_string();
+    let token = crate::client_token(&http, &base, "admin", &secret).await?;
     let t = Target { http, base: base.clone(), token };
     let agents = args.agents.unwrap_or(args.concurrency * 2);
     eprintln!("[bench] creating {agents} agents, {} queues ...", args.policies.len());

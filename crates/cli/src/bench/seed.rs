@@ -290,16 +290,7 @@ async fn analytics_bench(db: &std::path::Path, queues: &[String], n: usize) -> a
     let (mut child, base) = spawn_serve(db).await?;
     let http = reqwest::Client::new();
     let result = async {
-        let tok: Value = http
-            .post(format!("{base}/oauth/token"))
-            .basic_auth("admin", Some(SEED_ADMIN_SECRET))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = tok["access_token"].as_str().context("token")?.to_string();
+        let token = crate::client_token(&http, &base, "admin", SEED_ADMIN_SECRET).await?;
         let day = switchboard_engine::wall_clock_ms() / 86_400_000 * 86_400_000 - 3 * 86_400_000;
         let interval = format!("{}/{}", switchboard_core::Timestamp(day), switchboard_core::Timestamp(day + 86_400_000));
         let mut out = serde_json::Map::new();
