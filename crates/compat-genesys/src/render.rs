@@ -2,8 +2,7 @@
 //! `messages[]` communications, and the media views (`CallConversation`, `MessageConversation`).
 
 use crate::map;
-use serde_json::{Map, Value, json};
-use switchboard_core::config::is_system_code;
+use serde_json::{Value, json};
 use switchboard_core::model::{
     AcwPolicy, Channel, Conversation, MediaType, Participant, ParticipantState, Purpose, Wrapup, WrapupStatus,
 };
@@ -320,15 +319,9 @@ pub fn assigned_wrapup_json(p: &Participant, with_provisional: bool) -> Value {
     v
 }
 
-/// Native `WrapupCode` refs for `…/wrapupcodes` (a bare array).
-pub fn code_refs(codes: &[&switchboard_core::config::WrapupCode], org_id: &str) -> Vec<Value> {
-    codes.iter().filter(|c| !is_system_code(&c.id)).map(|c| crate::ops::codes::code_json(org_id, c)).collect()
-}
-
-/// A `Map` of participant attributes as the vendor's `ParticipantAttributes`.
+/// The vendor's `ParticipantAttributes`.
 pub fn attributes_json(p: &Participant) -> Value {
-    let attrs: Map<String, Value> = p.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    json!({"attributes": attrs})
+    json!({"attributes": p.attributes})
 }
 
 #[cfg(test)]

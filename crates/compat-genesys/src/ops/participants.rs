@@ -248,8 +248,12 @@ fn wrapup_codes(ctx: &Ctx, p: &Participant) -> Result<Response, GcError> {
     let org = ctx.org()?;
     let loads = Default::default();
     let dir = switchboard_engine::orgs::Dir { org: &org, loads: &loads };
-    let codes = switchboard_core::allowed_codes(p, &dir);
-    Ok(ok(json!(render::code_refs(&codes, &ctx.who.org_id))))
+    // The codes an agent may give here: the queue's active codes (never the system ones), as a bare array.
+    let codes: Vec<_> = switchboard_core::allowed_codes(p, &dir)
+        .into_iter()
+        .map(|c| super::codes::code_json(&ctx.who.org_id, c))
+        .collect();
+    Ok(ok(json!(codes)))
 }
 
 #[derive(Deserialize, Default)]
