@@ -26,6 +26,11 @@ pub fn vendor_field(pointer: &str) -> String {
     pointer.trim_start_matches('/').replace('/', ".")
 }
 
+/// The org's one division, as every vendor entity names it (Switchboard has no divisions).
+pub fn division(org_id: &str) -> serde_json::Value {
+    serde_json::json!({"id": org_id, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{org_id}")})
+}
+
 /// Why a participant left, in the native terms of the docs table's first column.
 fn reason_key(p: &Participant) -> &'static str {
     match p.state_reason {

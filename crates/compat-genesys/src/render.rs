@@ -223,7 +223,7 @@ pub fn participant_json(p: &Participant, c: &Conversation, org: &OrgConfig) -> V
 }
 
 fn division(org_id: &str) -> Value {
-    json!([{"division": {"id": org_id, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{org_id}")}, "entities": []}])
+    json!([{"division": map::division(org_id), "entities": []}])
 }
 
 /// The generic `Conversation`.

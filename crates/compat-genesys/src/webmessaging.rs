@@ -322,6 +322,12 @@ async fn handle(
     }
 }
 
+/// An engine refusal as an `Error` frame with the vendor status.
+fn refused(e: switchboard_engine::EngineError) -> Reply {
+    let e = crate::GcError::from_engine(e);
+    Reply::Send(error(e.status.as_u16(), &e.message))
+}
+
 /// The guest's message: the conversation starts with the first one (custom attributes become its attributes).
 async fn post(f: &Facade, s: &mut Session, text: String, channel: Option<Value>) -> Reply {
     let actor = Actor::guest(s.guest_id.clone());
@@ -348,18 +354,12 @@ async fn post(f: &Facade, s: &mut Session, text: String, channel: Option<Value>)
         };
         match f.engine.execute(run(None, Command::Create(create))).await {
             Ok(out) => s.conversation_id = Some(out.conversation.id.clone()),
-            Err(e) => {
-                let e = crate::GcError::from_engine(e);
-                return Reply::Send(error(e.status.as_u16(), &e.message));
-            }
+            Err(e) => return refused(e),
         }
     }
     match f.engine.execute(run(s.conversation_id.clone(), Command::PostMessage { participant_id: None, text })).await {
         Ok(_) => Reply::Nothing,
-        Err(e) => {
-            let e = crate::GcError::from_engine(e);
-            Reply::Send(error(e.status.as_u16(), &e.message))
-        }
+        Err(e) => refused(e),
     }
 }
 

@@ -34,6 +34,12 @@ pub struct Channel {
     pub expires: Timestamp,
 }
 
+impl Channel {
+    fn is_owned_by(&self, org_id: &str, actor: &Actor) -> bool {
+        self.org_id == org_id && self.actor.kind == actor.kind && self.actor.id == actor.id
+    }
+}
+
 #[derive(Default)]
 pub struct Channels(Mutex<HashMap<String, Channel>>);
 
@@ -46,8 +52,7 @@ impl Channels {
         self.lock().get(id).filter(|c| c.expires > now).cloned()
     }
     fn owned(&self, id: &str, who: &crate::Identity, now: Timestamp) -> Option<Channel> {
-        self.get(id, now)
-            .filter(|c| c.org_id == who.org_id && c.actor.kind == who.actor.kind && c.actor.id == who.actor.id)
+        self.get(id, now).filter(|c| c.is_owned_by(&who.org_id, &who.actor))
     }
     pub fn remove(&self, id: &str) {
         self.lock().remove(id);
@@ -100,7 +105,7 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
             let mut all = channels.lock();
             let mut mine: Vec<(Timestamp, String)> = all
                 .values()
-                .filter(|x| x.org_id == c.org_id && x.actor.kind == c.actor.kind && x.actor.id == c.actor.id)
+                .filter(|x| x.is_owned_by(&c.org_id, &c.actor))
                 .map(|x| (x.created, x.id.clone()))
                 .collect();
             mine.sort();
@@ -115,12 +120,7 @@ pub async fn run(ctx: Ctx, host: String) -> Result<Response, GcError> {
             let mut mine: Vec<Channel> = channels
                 .lock()
                 .values()
-                .filter(|x| {
-                    x.expires > now
-                        && x.org_id == ctx.who.org_id
-                        && x.actor.kind == ctx.who.actor.kind
-                        && x.actor.id == ctx.who.actor.id
-                })
+                .filter(|x| x.expires > now && x.is_owned_by(&ctx.who.org_id, &ctx.who.actor))
                 .cloned()
                 .collect();
             mine.sort_by_key(|c| c.created);

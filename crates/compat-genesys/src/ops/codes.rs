@@ -38,7 +38,7 @@ pub fn code_json(org_id: &str, c: &WrapupCode) -> Value {
     let mut v = json!({
         "id": c.id,
         "name": c.name,
-        "division": {"id": org_id, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{org_id}")},
+        "division": crate::map::division(org_id),
         "selfUri": format!("/api/v2/routing/wrapupcodes/{}", c.id),
     });
     if let Some(d) = &c.description {

@@ -77,15 +77,34 @@ pub fn json_response(status: StatusCode, v: Value) -> Response {
     resp
 }
 
+#[derive(Clone, Copy)]
+enum Module {
+    Users,
+    Codes,
+    Queues,
+    Conversations,
+    Participants,
+    Analytics,
+    Notify,
+}
+
+/// The module that translates an operation; each module lists its own operations.
+fn module(op: Op) -> Option<Module> {
+    Some(match op {
+        op if users::implements(op) => Module::Users,
+        op if codes::implements(op) => Module::Codes,
+        op if queues::implements(op) => Module::Queues,
+        op if conversations::implements(op) => Module::Conversations,
+        op if participants::implements(op) => Module::Participants,
+        op if analytics::implements(op) => Module::Analytics,
+        op if crate::notify::implements(op) => Module::Notify,
+        _ => return None,
+    })
+}
+
 /// Whether Switchboard implements this operation (every other operation of the spec answers 501).
 pub fn implemented(op: Op) -> bool {
-    users::implements(op)
-        || codes::implements(op)
-        || queues::implements(op)
-        || conversations::implements(op)
-        || participants::implements(op)
-        || analytics::implements(op)
-        || crate::notify::implements(op)
+    module(op).is_some()
 }
 
 pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
@@ -117,22 +136,15 @@ pub async fn handle(State(facade): State<Facade>, req: Request) -> Response {
     };
     let op = matched.op;
     let ctx = Ctx { facade, who, matched, query, body };
-    let result = if users::implements(op) {
-        users::run(ctx).await
-    } else if codes::implements(op) {
-        codes::run(ctx).await
-    } else if queues::implements(op) {
-        queues::run(ctx).await
-    } else if conversations::implements(op) {
-        conversations::run(ctx).await
-    } else if participants::implements(op) {
-        participants::run(ctx).await
-    } else if analytics::implements(op) {
-        analytics::run(ctx).await
-    } else if crate::notify::implements(op) {
-        crate::notify::run(ctx, host).await
-    } else {
-        Err(GcError::not_implemented(op))
+    let result = match module(op) {
+        Some(Module::Users) => users::run(ctx).await,
+        Some(Module::Codes) => codes::run(ctx).await,
+        Some(Module::Queues) => queues::run(ctx).await,
+        Some(Module::Conversations) => conversations::run(ctx).await,
+        Some(Module::Participants) => participants::run(ctx).await,
+        Some(Module::Analytics) => analytics::run(ctx).await,
+        Some(Module::Notify) => crate::notify::run(ctx, host).await,
+        None => Err(GcError::not_implemented(op)),
     };
     result.unwrap_or_else(|e| e.context(request_id.as_deref()).into_response())
 }

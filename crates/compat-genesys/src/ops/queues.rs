@@ -74,7 +74,7 @@ pub fn queue_json(org_id: &str, q: &Queue) -> Value {
     json!({
         "id": q.id,
         "name": q.name,
-        "division": {"id": org_id, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{org_id}")},
+        "division": map::division(org_id),
         "memberCount": q.members.len(),
         "userMemberCount": q.members.len(),
         "joinedMemberCount": joined,

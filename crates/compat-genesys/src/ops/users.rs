@@ -34,7 +34,7 @@ pub fn user_json(ctx: &Ctx, u: &User) -> Value {
         "username": u.username,
         "state": "active",
         "version": u.version,
-        "division": {"id": ctx.who.org_id, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{}", ctx.who.org_id)},
+        "division": map::division(&ctx.who.org_id),
         "acdAutoAnswer": false,
         "selfUri": format!("/api/v2/users/{}", u.id),
     });
